@@ -1,0 +1,422 @@
+"""Column specs derived from the models, and the parsing of raw columns into stored ones.
+
+A table's columns are not declared twice: `specs_of` reads them off the model's fields (their
+`ColumnKind` marker, whether they are optional, the allowed values of a `Literal`), and
+each cell is parsed by the same function the model's validator uses.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args, get_origin
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from alliance._currency import currency
+from alliance._fields import (
+    Column,
+    ColumnKind,
+    parse_bool,
+    parse_country,
+    parse_currency_code,
+    parse_id,
+    parse_ratio,
+    parse_tags,
+    parse_text,
+    parse_timestamp,
+)
+from alliance._frames import RawColumn
+from alliance._kernels import INT64_MAX, decimal_to_minor
+from alliance._money import parse_amount
+from alliance._periods import to_micros
+from alliance.errors import AllianceError, Problem
+
+__all__ = ["ColumnSpec", "Stored", "parse_column", "parse_money", "specs_of"]
+
+ENCODED = {
+    ColumnKind.ID,
+    ColumnKind.TEXT,
+    ColumnKind.CURRENCY,
+    ColumnKind.COUNTRY,
+    ColumnKind.ENUM,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column of a table, read off a model field."""
+
+    name: str
+    kind: ColumnKind
+    required: bool
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A parsed column.
+
+    Attributes:
+        kind: Column kind.
+        values: int32 codes for encoded kinds (-1 where missing), int64 for timestamps, money
+            and counts, int8 for booleans (-1 missing), float64 for ratios, object (tuples) for
+            tags.
+        categories: The distinct values of an encoded column, sorted; codes index into it.
+        missing: True where the cell is missing (``None`` when nothing is).
+    """
+
+    kind: ColumnKind
+    values: npt.NDArray[Any]
+    categories: npt.NDArray[np.object_] | None = None
+    missing: npt.NDArray[np.bool_] | None = None
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Stored:
+        """The same column restricted to some rows."""
+        missing = None if self.missing is None else self.missing[rows]
+        if missing is not None and not missing.any():
+            missing = None
+        return Stored(self.kind, self.values[rows], self.categories, missing)
+
+
+def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def specs_of(model: type[BaseModel]) -> tuple[ColumnSpec, ...]:
+    """The column specs of a model, in field order."""
+    specs = []
+    for name, field in model.model_fields.items():
+        annotation, optional = _strip_optional(field.annotation)
+        kind: ColumnKind | None = None
+        choices: tuple[str, ...] = ()
+        if get_origin(annotation) is Literal:
+            kind, choices = ColumnKind.ENUM, tuple(str(a) for a in get_args(annotation))
+        for marker in field.metadata:
+            if isinstance(marker, Column):
+                kind = marker.kind
+        if kind is None:
+            # Annotated aliases leave their markers on the field when not optional, and on
+            # the inner argument when optional.
+            for marker in getattr(annotation, "__metadata__", ()):
+                if isinstance(marker, Column):
+                    kind = marker.kind
+        if kind is None:
+            raise TypeError(f"{model.__name__}.{name} has no column kind")
+        minimum = None
+        for constraint in field.metadata:
+            bound = getattr(constraint, "ge", None)
+            if bound is not None:
+                minimum = int(bound)
+        required = field.is_required()
+        specs.append(
+            ColumnSpec(
+                name=name,
+                kind=kind,
+                required=required,
+                choices=choices,
+                minimum=minimum,
+                default=None if required else field.get_default(),
+            )
+        )
+    return tuple(specs)
+
+
+_CELL_PARSERS: dict[ColumnKind, Callable[[Any], Any]] = {
+    ColumnKind.ID: parse_id,
+    ColumnKind.TEXT: parse_text,
+    ColumnKind.CURRENCY: parse_currency_code,
+    ColumnKind.COUNTRY: parse_country,
+    ColumnKind.BOOL: parse_bool,
+    ColumnKind.RATIO: parse_ratio,
+    ColumnKind.TAGS: parse_tags,
+}
+
+
+def _reason(error: Exception) -> str:
+    return str(error).split("\n")[0]
+
+
+def _problems_at(
+    rows: npt.NDArray[np.intp], name: str, raw: RawColumn, reason: str
+) -> list[Problem]:
+    return [Problem(int(r), name, _cell(raw, int(r)), reason) for r in rows]
+
+
+def _cell(raw: RawColumn, row: int) -> Any:
+    if raw.missing[row]:
+        return None
+    value = raw.values[row]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _missing_problems(spec: ColumnSpec, raw: RawColumn) -> list[Problem]:
+    if not spec.required or not raw.missing.any():
+        return []
+    return _problems_at(np.flatnonzero(raw.missing), spec.name, raw, f"{spec.name} is required")
+
+
+def _encode(
+    spec: ColumnSpec, raw: RawColumn, size: int
+) -> tuple[Stored, list[Problem]]:
+    problems = _missing_problems(spec, raw)
+    present = ~raw.missing
+    if raw.kind == "object":
+        lookup: dict[Any, int] = {}
+        first_codes = np.fromiter(
+            (lookup.setdefault(v, len(lookup)) if p else -1 for v, p in zip(raw.values, present)),
+            dtype=np.int64,
+            count=size,
+        )
+        distinct = list(lookup)
+    elif raw.kind in ("int", "bool", "float"):
+        distinct_values, inverse = np.unique(raw.values[present], return_inverse=True)
+        first_codes = np.full(size, -1, dtype=np.int64)
+        first_codes[present] = inverse.reshape(-1)
+        distinct = [v.item() for v in distinct_values]
+    else:
+        rows = np.flatnonzero(present)
+        return Stored(spec.kind, np.full(size, -1, np.int32)), problems + _problems_at(
+            rows, spec.name, raw, f"expected text, got a {raw.kind.replace('_', ' ')} column"
+        )
+    parse = _CELL_PARSERS.get(spec.kind)
+    cleaned: list[str | None] = []
+    reasons: dict[int, str] = {}
+    for number, value in enumerate(distinct):
+        try:
+            if spec.kind is ColumnKind.ENUM:
+                text = str(value).strip().lower() if isinstance(value, str) else value
+                if text not in spec.choices:
+                    raise ValueError(
+                        f"{value!r} is not one of {', '.join(spec.choices)}"
+                    )
+                cleaned.append(text)
+            elif parse is not None:
+                cleaned.append(parse(value))
+            else:  # pragma: no cover - every encoded kind has a parser
+                cleaned.append(str(value))
+        except (ValueError, TypeError, AllianceError) as error:
+            cleaned.append(None)
+            reasons[number] = _reason(error)
+    categories = sorted({c for c in cleaned if c is not None})
+    position = {c: i for i, c in enumerate(categories)}
+    remap = np.array([position[c] if c is not None else -1 for c in cleaned] + [-1], np.int64)
+    codes = remap[first_codes].astype(np.int32)  # -1 indexes the trailing -1
+    if reasons:
+        bad = np.array(sorted(reasons), dtype=np.int64)
+        for row in np.flatnonzero(np.isin(first_codes, bad)):
+            value = distinct[int(first_codes[row])]
+            problems.append(Problem(int(row), spec.name, value, reasons[int(first_codes[row])]))
+    missing = codes < 0
+    return (
+        Stored(
+            spec.kind,
+            codes,
+            np.array(categories, dtype=object),
+            missing if missing.any() else None,
+        ),
+        problems,
+    )
+
+
+def _parse_cells(
+    spec: ColumnSpec,
+    raw: RawColumn,
+    size: int,
+    parse: Callable[[Any], Any],
+    dtype: Any,
+    fill: Any,
+) -> tuple[npt.NDArray[Any], list[Problem]]:
+    problems: list[Problem] = []
+    out = np.full(size, fill, dtype=dtype) if dtype is not object else np.empty(size, object)
+    for row in np.flatnonzero(~raw.missing):
+        value = raw.values[row]
+        try:
+            out[row] = parse(value.item() if isinstance(value, np.generic) else value)
+        except (ValueError, TypeError, OverflowError, AllianceError) as error:
+            problems.append(Problem(int(row), spec.name, _cell(raw, int(row)), _reason(error)))
+    return out, problems
+
+
+def _timestamp_us(value: Any) -> int:
+    parsed: datetime = parse_timestamp(value)
+    return to_micros(parsed)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    if isinstance(value, str):
+        value = value.strip()
+    number = int(value)
+    return number
+
+
+def parse_column(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[Problem]]:
+    """Parse one raw column (any kind but money) into its stored form.
+
+    Returns:
+        The stored column, and a problem for every bad cell (missing required cells too).
+    """
+    if spec.kind in ENCODED:
+        return _encode(spec, raw, size)
+    problems = _missing_problems(spec, raw)
+    missing = raw.missing.copy()
+    if spec.kind is ColumnKind.TIMESTAMP:
+        if raw.kind == "datetime":
+            values = raw.values.astype(np.int64)
+        elif raw.kind == "object":
+            values, bad = _parse_cells(spec, raw, size, _timestamp_us, np.int64, 0)
+            problems += bad
+        else:
+            reason = (
+                "naive timestamp: attach a time zone (e.g. tz_localize('UTC') in pandas)"
+                if raw.kind == "naive_datetime"
+                else f"expected a timestamp, got a {raw.kind} column"
+            )
+            problems += _problems_at(np.flatnonzero(~raw.missing), spec.name, raw, reason)
+            values = np.zeros(size, np.int64)
+    elif spec.kind is ColumnKind.BOOL:
+        if raw.kind == "bool":
+            values = raw.values.astype(np.int8)
+        else:
+            values, bad = _parse_cells(spec, raw, size, parse_bool, np.int8, -1)
+            problems += bad
+        values[missing] = -1
+    elif spec.kind is ColumnKind.INT:
+        if raw.kind == "int":
+            values = raw.values.astype(np.int64)
+        else:
+            values, bad = _parse_cells(spec, raw, size, _count, np.int64, 0)
+            problems += bad
+        if spec.minimum is not None:
+            low = np.flatnonzero(~missing & (values < spec.minimum))
+            problems += _problems_at(
+                low, spec.name, raw, f"must be at least {spec.minimum}"
+            )
+        if spec.default is not None:
+            values[missing] = spec.default
+            missing[:] = False
+    elif spec.kind is ColumnKind.RATIO:
+        values, bad = _parse_cells(spec, raw, size, parse_ratio, np.float64, np.nan)
+        problems += bad
+    elif spec.kind is ColumnKind.TAGS:
+        values, bad = _parse_cells(spec, raw, size, parse_tags, object, None)
+        problems += bad
+        for row in np.flatnonzero(missing):
+            values[row] = ()
+        missing[:] = False
+    else:  # pragma: no cover - money is parsed by parse_money
+        raise TypeError(f"cannot parse {spec.kind} here")
+    return Stored(spec.kind, values, None, missing if missing.any() else None), problems
+
+
+def _minor_of(value: Any, exponent: int) -> int:
+    amount = parse_amount(value)
+    if amount < 0:
+        raise ValueError(f"amount must not be negative, got {amount}")
+    minor = decimal_to_minor(amount, exponent, None)
+    if minor > INT64_MAX:
+        raise ValueError("amount is too large for int64 minor units")
+    return minor
+
+
+def parse_money(
+    spec: ColumnSpec,
+    raw: RawColumn,
+    size: int,
+    exponents: npt.NDArray[np.int64],
+    *,
+    minor_units: bool = False,
+) -> tuple[Stored, list[Problem]]:
+    """Parse an amount column to int64 minor units, given each row's currency exponent.
+
+    Args:
+        spec: The money column.
+        raw: Its raw values (decimal strings, Decimals, ints; or ints already in minor units).
+        size: Row count.
+        exponents: Minor-unit exponent of each row's currency; -1 where it is unknown (those
+            rows are already reported for their currency).
+        minor_units: ``raw`` holds integer minor units (an ``amount_minor`` column).
+    """
+    problems = _missing_problems(spec, raw)
+    present = ~raw.missing & (exponents >= 0)
+    values = np.zeros(size, dtype=np.int64)
+    if raw.kind == "float":
+        reason = (
+            "a float cannot hold money exactly; give amounts as strings or Decimals, or "
+            f"integer minor units in a '{spec.name}_minor' column"
+        )
+        return Stored(spec.kind, values, None, raw.missing.copy()), problems + _problems_at(
+            np.flatnonzero(present), spec.name, raw, reason
+        )
+    if raw.kind == "int":
+        given = raw.values.astype(np.int64)
+        if minor_units:
+            values[present] = given[present]
+        else:
+            scale = np.power(10, np.maximum(exponents, 0)).astype(np.int64)
+            limit = INT64_MAX // scale
+            too_big = present & (np.abs(given) > limit)
+            problems += _problems_at(
+                np.flatnonzero(too_big), spec.name, raw, "amount is too large for int64"
+            )
+            ok = present & ~too_big
+            values[ok] = given[ok] * scale[ok]
+        negative = np.flatnonzero(present & (values < 0))
+        problems += _problems_at(negative, spec.name, raw, "amount must not be negative")
+    elif raw.kind == "object":
+        cache: dict[tuple[Any, int], int | str] = {}
+        for row in np.flatnonzero(present):
+            value = raw.values[row]
+            exponent = int(exponents[row])
+            try:
+                key = (value, exponent)
+                hit = cache.get(key)
+            except TypeError:  # unhashable cell
+                key, hit = None, None  # type: ignore[assignment]
+            if hit is None:
+                try:
+                    if minor_units:
+                        hit = _count(value)
+                    else:
+                        hit = _minor_of(value, exponent)
+                except (ValueError, TypeError, AllianceError) as error:
+                    hit = _reason(error)
+                if key is not None:
+                    cache[key] = hit
+            if isinstance(hit, str):
+                problems.append(Problem(int(row), spec.name, _cell(raw, int(row)), hit))
+            else:
+                values[row] = hit
+    else:
+        problems += _problems_at(
+            np.flatnonzero(present),
+            spec.name,
+            raw,
+            f"expected an amount, got a {raw.kind.replace('_', ' ')} column",
+        )
+    missing = raw.missing.copy()
+    return Stored(spec.kind, values, None, missing if missing.any() else None), problems
+
+
+def exponents_of(currency_column: Stored) -> npt.NDArray[np.int64]:
+    """Minor-unit exponent per row of an encoded currency column; -1 where missing."""
+    if currency_column.categories is None:  # pragma: no cover - currencies are encoded
+        raise TypeError("currency column is not encoded")
+    table = np.array(
+        [currency(code).exponent for code in currency_column.categories] + [-1], dtype=np.int64
+    )
+    return table[currency_column.values.astype(np.int64)]

@@ -1,0 +1,186 @@
+"""Getting columns in and out: records, CSV, and any DataFrame through narwhals.
+
+Nothing here imports pandas, polars or pyarrow at module level; they are reached through
+narwhals (the ``dataframes`` extra) or imported inside the function that needs them.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from types import ModuleType
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from alliance.errors import DataError, MissingDependency, Problem
+
+__all__ = [
+    "RawColumn",
+    "columns_from_csv",
+    "columns_from_frame",
+    "columns_from_records",
+    "frame_to_records",
+    "optional_import",
+]
+
+RawKind = Literal["object", "int", "float", "bool", "datetime", "naive_datetime"]
+
+_EXTRAS = {
+    "narwhals": "dataframes",
+    "pandas": "dev",
+    "polars": "dev",
+    "pyarrow": "dev",
+    "pyarrow.parquet": "dev",
+    "matplotlib": "plot",
+    "scipy": "stats",
+    "rich": "cli",
+    "hypothesis": "testing",
+}
+
+
+def optional_import(module: str, purpose: str) -> ModuleType:
+    """Import an optional dependency, or fail with the command that installs it.
+
+    Raises:
+        MissingDependency: The module is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        top = module.split(".")[0]
+        extra = _EXTRAS.get(module, _EXTRAS.get(top, "dev"))
+        hint = f"pip install 'alliance[{extra}]'" if extra != "dev" else f"pip install {top}"
+        raise MissingDependency(f"{purpose} needs {top}; install it with: {hint}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class RawColumn:
+    """A column as it arrived, before parsing.
+
+    Attributes:
+        values: An object array, or a typed numpy array for numeric, boolean and datetime
+            input (datetimes as int64 microseconds since the epoch, UTC).
+        missing: True where the cell is null.
+        kind: What ``values`` holds.
+    """
+
+    values: npt.NDArray[Any]
+    missing: npt.NDArray[np.bool_]
+    kind: RawKind
+
+
+def _object_column(values: list[Any]) -> RawColumn:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    return RawColumn(array, missing, "object")
+
+
+def columns_from_records(rows: Iterable[Any]) -> tuple[dict[str, RawColumn], int]:
+    """Columns from an iterable of mappings or pydantic models (absent keys are missing)."""
+    dicts: list[Mapping[str, Any]] = []
+    for position, row in enumerate(rows):
+        if isinstance(row, BaseModel):
+            dicts.append(dict(row))
+        elif isinstance(row, Mapping):
+            dicts.append(row)
+        else:
+            raise TypeError(
+                f"record {position} is a {type(row).__name__}; expected a mapping or a model"
+            )
+    names: dict[str, None] = {}
+    for row in dicts:
+        for key in row:
+            names.setdefault(str(key), None)
+    columns = {name: _object_column([row.get(name) for row in dicts]) for name in names}
+    return columns, len(dicts)
+
+
+def columns_from_csv(
+    path: str | PathLike[str], *, delimiter: str = ",", encoding: str = "utf-8-sig"
+) -> tuple[dict[str, RawColumn], int]:
+    """Columns of strings from a CSV file with a header row; empty cells are missing."""
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return {}, 0
+        cells: list[list[str]] = [[] for _ in header]
+        problems = []
+        for line_number, row in enumerate(reader):
+            if len(row) != len(header):
+                problems.append(
+                    Problem(
+                        line_number,
+                        "*",
+                        row,
+                        f"has {len(row)} fields where the header has {len(header)}",
+                    )
+                )
+                row = (row + [""] * len(header))[: len(header)]
+            for column, cell in zip(cells, row, strict=True):
+                column.append(cell)
+    if problems:
+        raise DataError(str(path), problems)
+    columns = {
+        name.strip(): _object_column([cell if cell != "" else None for cell in column])
+        for name, column in zip(header, cells, strict=True)
+    }
+    return columns, len(cells[0]) if cells else 0
+
+
+def columns_from_frame(frame: Any) -> tuple[dict[str, RawColumn], int]:
+    """Columns from a pandas, polars or pyarrow table (or anything narwhals reads)."""
+    nw = optional_import("narwhals", "reading a DataFrame")
+    try:
+        data = nw.from_native(frame, eager_only=True)
+    except TypeError as error:
+        raise TypeError(
+            f"cannot read a table from {type(frame).__name__}: expected a pandas, polars or "
+            "pyarrow table"
+        ) from error
+    columns: dict[str, RawColumn] = {}
+    for name in data.columns:
+        series = data[name]
+        missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
+        dtype = series.dtype
+        if dtype.is_integer():
+            kind: RawKind = "int"
+            values = np.asarray(series.fill_null(0).to_numpy()).astype(np.int64)
+        elif dtype.is_float():
+            kind = "float"
+            values = np.asarray(series.to_numpy(), dtype=np.float64)
+        elif dtype == nw.Boolean:
+            kind = "bool"
+            values = np.asarray(series.fill_null(False).to_numpy(), dtype=bool)
+        elif dtype == nw.Datetime:
+            if dtype.time_zone is None:
+                kind = "naive_datetime"
+                values = np.asarray(series.to_numpy())
+            else:
+                kind = "datetime"
+                micros = series.dt.convert_time_zone("UTC").dt.timestamp("us")
+                values = np.asarray(micros.fill_null(0).to_numpy()).astype(np.int64)
+        else:
+            kind = "object"
+            values = np.asarray(series.to_numpy(), dtype=object)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+        columns[str(name)] = RawColumn(values, missing, kind)
+    return columns, len(data)
+
+
+def frame_to_records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as dictionaries of plain Python values."""
+    nw = optional_import("narwhals", "reading a DataFrame")
+    data = nw.from_native(frame, eager_only=True)
+    rows: list[dict[str, Any]] = data.rows(named=True)
+    return rows

@@ -1,0 +1,348 @@
+"""Exact integer primitives shared by the scalar and the batch paths.
+
+Every rounding of money in `alliance` goes through `round_quotient`: the scalar path calls it
+with Python integers, the batch path with int64 (or, past int64, object) numpy arrays. The
+formula is written once and is generic over both, so a cent computed one order at a time is
+the cent computed over ten million rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from alliance.errors import InvalidAmount, MoneyOverflow
+
+__all__ = [
+    "INT64_MAX",
+    "ROUNDING_MODES",
+    "RoundingMode",
+    "allocate_minor",
+    "decimal_to_minor",
+    "decimal_to_ratio",
+    "mul_div_round",
+    "round_quotient",
+    "rounding_mode",
+]
+
+INT64_MAX = 2**63 - 1
+
+RoundingMode = Literal["half_even", "half_up", "half_down", "down", "up", "floor", "ceiling"]
+
+#: The rounding modes, in the names `alliance` uses; `decimal` module constants are accepted too.
+ROUNDING_MODES: tuple[RoundingMode, ...] = (
+    "half_even",
+    "half_up",
+    "half_down",
+    "down",
+    "up",
+    "floor",
+    "ceiling",
+)
+
+_DECIMAL_NAMES: dict[str, RoundingMode] = {
+    "ROUND_HALF_EVEN": "half_even",
+    "ROUND_HALF_UP": "half_up",
+    "ROUND_HALF_DOWN": "half_down",
+    "ROUND_DOWN": "down",
+    "ROUND_UP": "up",
+    "ROUND_FLOOR": "floor",
+    "ROUND_CEILING": "ceiling",
+}
+
+Int64Array = npt.NDArray[np.int64]
+_N = TypeVar("_N", int, npt.NDArray[Any])
+
+
+def rounding_mode(mode: str) -> RoundingMode:
+    """Normalise a rounding mode name.
+
+    Args:
+        mode: One of `ROUNDING_MODES` (``"half_even"`` …) or a `decimal` constant such as
+            ``decimal.ROUND_HALF_UP``.
+
+    Returns:
+        The mode in `alliance` spelling.
+
+    Raises:
+        ValueError: The mode is not a known rounding mode.
+    """
+    if mode in ROUNDING_MODES:
+        return mode
+    if isinstance(mode, str) and mode in _DECIMAL_NAMES:
+        return _DECIMAL_NAMES[mode]
+    raise ValueError(f"unknown rounding mode {mode!r}; expected one of {', '.join(ROUNDING_MODES)}")
+
+
+def round_quotient(numerator: _N, denominator: _N | int, mode: RoundingMode) -> _N:
+    """Round ``numerator / denominator`` to an integer, exactly.
+
+    Works elementwise on numpy integer or object arrays and on plain Python integers with the
+    same code, which is the point: there is one rounding rule.
+
+    Args:
+        numerator: Integer(s) to divide.
+        denominator: Strictly positive integer(s).
+        mode: How ties and remainders round (see `ROUNDING_MODES`); ``down`` and ``up`` are
+            toward and away from zero, ``floor`` and ``ceiling`` toward minus and plus infinity.
+
+    Returns:
+        The rounded quotient, of the numerator's kind.
+    """
+    quotient = numerator // denominator
+    remainder = numerator - quotient * denominator
+    # remainder is in [0, denominator); compare 2r with d as r with d - r to stay in int64.
+    above = remainder > denominator - remainder
+    tie = remainder == denominator - remainder
+    inexact = remainder != 0
+    negative = numerator < 0
+    non_negative = numerator >= 0  # not `~negative`: on a Python bool `~` is integer negation
+    if mode == "half_even":
+        bump = above | (tie & (quotient % 2 == 1))
+    elif mode == "half_up":
+        bump = above | (tie & non_negative)
+    elif mode == "half_down":
+        bump = above | (tie & negative)
+    elif mode == "down":
+        bump = inexact & negative
+    elif mode == "up":
+        bump = inexact & non_negative
+    elif mode == "floor":
+        bump = remainder < 0
+    else:  # ceiling
+        bump = inexact
+    if isinstance(quotient, int):
+        return cast(_N, quotient + int(bool(bump)))  # type: ignore[redundant-cast]
+    return cast(_N, quotient + bump)
+
+
+def decimal_to_ratio(value: Decimal) -> tuple[int, int]:
+    """Split a finite decimal into ``(numerator, power_of_ten_denominator)`` exactly."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise InvalidAmount(f"{value!r} is not a finite number")
+    numerator = int("".join(map(str, digits)) or "0")
+    if sign:
+        numerator = -numerator
+    if exponent >= 0:
+        return numerator * 10**exponent, 1
+    return numerator, 10**-exponent
+
+
+def decimal_to_minor(value: Decimal, exponent: int, mode: RoundingMode | None) -> int:
+    """Express a decimal amount in minor units of ``exponent`` decimal places.
+
+    Args:
+        value: The amount.
+        exponent: The currency's minor unit (2 for USD, 0 for JPY).
+        mode: Rounding mode, or ``None`` to require the amount to be exact in minor units.
+
+    Returns:
+        The amount in minor units.
+
+    Raises:
+        InvalidAmount: ``mode`` is ``None`` and the amount is finer than the minor unit.
+    """
+    numerator, denominator = decimal_to_ratio(value)
+    scale: int = 10**exponent
+    numerator *= scale
+    if numerator % denominator == 0:
+        return numerator // denominator
+    if mode is None:
+        raise InvalidAmount(
+            f"{value} has more than {exponent} decimal place{'s' if exponent != 1 else ''}; "
+            "round it first"
+        )
+    return round_quotient(numerator, denominator, mode)
+
+
+def _as_int64(values: npt.ArrayLike, name: str) -> Int64Array:
+    array = np.asarray(values)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    if array.dtype.kind == "u" and array.size and int(array.max()) > INT64_MAX:
+        raise MoneyOverflow(f"{name} holds values past the int64 range")
+    return array.astype(np.int64, copy=False)
+
+
+def _positions(mask: npt.NDArray[np.bool_], rows: npt.NDArray[np.intp], limit: int = 10) -> str:
+    rows = rows[np.flatnonzero(mask)]
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    more = f" and {rows.size - limit} more" if rows.size > limit else ""
+    return f"rows {shown}{more}"
+
+
+def mul_div_round(
+    values: npt.ArrayLike,
+    numerator: int | npt.ArrayLike,
+    denominator: int | npt.ArrayLike,
+    mode: RoundingMode,
+    *,
+    positions: npt.ArrayLike | None = None,
+) -> Int64Array:
+    """Exactly ``round(values * numerator / denominator)`` over int64 arrays.
+
+    Rows whose product fits in int64 take the vectorised path; the others (rare: huge amounts
+    times many-digit rates) are computed with Python integers, so the result is exact for
+    every row. A result that does not fit in int64 is an error, never a wrap-around.
+
+    Args:
+        values: Amounts in minor units (int64).
+        numerator: Rate numerator(s), scalar or one per row; any sign.
+        denominator: Rate denominator(s), strictly positive.
+        mode: Rounding mode.
+        positions: The caller's row number of each value, for error messages; by default
+            the values' own positions.
+
+    Returns:
+        The rounded products as int64.
+
+    Raises:
+        MoneyOverflow: A result does not fit in int64 (the rows are named).
+        ValueError: A denominator is not positive.
+    """
+    amounts = _as_int64(values, "values")
+    rows = np.arange(amounts.size) if positions is None else np.asarray(positions).reshape(-1)
+    if _needs_exact(numerator) or _needs_exact(denominator):
+        return _mul_div_round_exact(amounts, numerator, denominator, mode, rows)
+    num = np.broadcast_to(_as_int64(numerator, "numerator"), amounts.shape)
+    den = np.broadcast_to(_as_int64(denominator, "denominator"), amounts.shape)
+    if den.size and int(den.min()) <= 0:
+        raise ValueError("denominators must be strictly positive")
+    abs_num = np.abs(num)
+    limit = np.where(abs_num == 0, INT64_MAX, INT64_MAX // np.maximum(abs_num, 1))
+    fits = (amounts >= -INT64_MAX) & (np.abs(np.maximum(amounts, -INT64_MAX)) <= limit)
+    if bool(fits.all()):
+        return round_quotient(amounts * num, den, mode)
+    result = np.empty(amounts.shape, dtype=np.int64)
+    result[fits] = round_quotient(amounts[fits] * num[fits], den[fits], mode)
+    slow = ~fits
+    result[slow] = _mul_div_round_exact(
+        amounts[slow], num[slow], den[slow], mode, rows[slow.reshape(-1)]
+    )
+    return result
+
+
+def _needs_exact(value: int | npt.ArrayLike) -> bool:
+    """Whether a rate part is beyond int64 (a Python int past it, or an object array)."""
+    if isinstance(value, int):
+        return abs(value) > INT64_MAX
+    return np.asarray(value).dtype == object
+
+
+def _mul_div_round_exact(
+    amounts: Int64Array,
+    numerator: int | npt.ArrayLike,
+    denominator: int | npt.ArrayLike,
+    mode: RoundingMode,
+    rows: npt.NDArray[np.intp],
+) -> Int64Array:
+    nums = np.broadcast_to(np.asarray(numerator, dtype=object), amounts.shape)
+    dens = np.broadcast_to(np.asarray(denominator, dtype=object), amounts.shape)
+    if any(int(d) <= 0 for d in dens.ravel()):
+        raise ValueError("denominators must be strictly positive")
+    products = amounts.astype(object) * nums
+    rounded = round_quotient(products, dens, mode)
+    too_big = np.array([abs(int(v)) > INT64_MAX for v in rounded.ravel()], dtype=bool)
+    if too_big.any():
+        raise MoneyOverflow(
+            f"result does not fit in int64 minor units at {_positions(too_big, rows)}; "
+            "split the amounts or use the scalar Money path"
+        )
+    result: Int64Array = rounded.astype(np.int64)
+    return result
+
+
+def allocate_minor(
+    totals: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    groups: npt.ArrayLike | None = None,
+) -> Int64Array:
+    """Split each group's total over its rows by largest remainder, exactly.
+
+    Each row receives the floor or the ceiling of its exact share ``total * w / sum(w)``; the
+    units left after flooring go to the largest remainders, ties to the earlier row. Parts
+    always add up to the total. A negative total is split as its magnitude and negated.
+
+    Args:
+        totals: One total per group, in minor units (int64).
+        weights: One non-negative integer weight per row.
+        groups: Group number of each row, in ``range(len(totals))``; ``None`` means every row
+            belongs to the single group 0.
+
+    Returns:
+        The part of each row, in minor units, in the order of ``weights``.
+
+    Raises:
+        ValueError: Negative weights, a group whose weights are all zero, or a non-zero total
+            whose group has no rows.
+        MoneyOverflow: A total is -2**63, whose magnitude does not fit in int64.
+    """
+    total_by_group = _as_int64(np.atleast_1d(totals), "totals")
+    if total_by_group.size and int(total_by_group.min()) < -INT64_MAX:
+        raise MoneyOverflow("totals hold -2**63, whose magnitude does not fit in int64")
+    row_weights = _as_int64(weights, "weights")
+    if groups is None:
+        row_groups = np.zeros(row_weights.shape, dtype=np.int64)
+    else:
+        row_groups = _as_int64(groups, "groups")
+    if row_weights.size and int(row_weights.min()) < 0:
+        raise ValueError("weights must be non-negative")
+    group_count = total_by_group.size
+    if row_groups.shape != row_weights.shape:
+        raise ValueError("groups must give one group number per weight")
+    if row_weights.size and (int(row_groups.min()) < 0 or int(row_groups.max()) >= group_count):
+        raise ValueError("group numbers must index into totals")
+    present = np.zeros(group_count, dtype=bool)
+    present[row_groups] = True
+    orphaned = ~present & (total_by_group != 0)
+    if orphaned.any():
+        bad = np.flatnonzero(orphaned)[:10].tolist()
+        raise ValueError(f"non-zero total(s) in group(s) {bad} have no rows to allocate to")
+    if row_weights.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Integer sums (bincount with weights would go through float64).
+    weight_sum = np.zeros(group_count, dtype=object if _sum_may_overflow(row_weights) else np.int64)
+    np.add.at(weight_sum, row_groups, row_weights.astype(weight_sum.dtype))
+    empty = present & (weight_sum == 0)
+    if empty.any():
+        bad = np.flatnonzero(empty)[:10].tolist()
+        raise ValueError(f"all weights are zero in group(s) {bad}; nothing to allocate by")
+    magnitude = np.abs(total_by_group)
+    row_total = magnitude[row_groups]
+    row_sum = weight_sum[row_groups]
+    big = weight_sum.dtype == object or (
+        int(row_weights.max()) > 0 and int(magnitude.max()) > INT64_MAX // int(row_weights.max())
+    )
+    if big:
+        product = row_total.astype(object) * row_weights.astype(object)
+        row_sum = row_sum.astype(object)
+    else:
+        product = row_total * row_weights
+    floor_part = product // row_sum
+    remainder = product - floor_part * row_sum
+    floored_sum = np.zeros(group_count, dtype=object if big else np.int64)
+    np.add.at(floored_sum, row_groups, floor_part)
+    leftover = (magnitude - floored_sum).astype(np.int64)
+    # Rank rows within their group: larger remainder first, earlier row on ties. Remainders
+    # of one group share a denominator, so comparing numerators compares the fractions.
+    index = np.arange(row_weights.size)
+    if big:
+        ranking = sorted(index.tolist(), key=lambda i: (row_groups[i], -remainder[i], i))
+        order = np.asarray(ranking, dtype=np.int64)
+    else:
+        order = np.lexsort((index, -remainder, row_groups))
+    sorted_groups = row_groups[order]
+    group_start = np.searchsorted(sorted_groups, np.arange(group_count), side="left")
+    rank = np.empty(row_weights.size, dtype=np.int64)
+    rank[order] = np.arange(row_weights.size) - group_start[sorted_groups]
+    parts = floor_part.astype(np.int64) + (rank < leftover[row_groups])
+    sign = np.where(total_by_group < 0, -1, 1)[row_groups]
+    return cast(Int64Array, parts * sign)
+
+
+def _sum_may_overflow(weights: Int64Array) -> bool:
+    return weights.size > 0 and int(weights.max()) > INT64_MAX // weights.size
