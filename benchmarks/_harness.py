@@ -91,7 +91,7 @@ class Result:
         cls,
         benchmark: str,
         variant: str,
-        measurement: Measurement[object],
+        measurement: Measurement[T],
         *,
         rows: int,
         measured_rows: int | None = None,

@@ -12,6 +12,7 @@ Examples:
 """
 
 from alliance import errors
+from alliance._batch import allocate_minor, multiply_minor, rescale_minor
 from alliance._currency import Currency, currencies, currency
 from alliance._fx import FxRate, FxRates
 from alliance._kernels import ROUNDING_MODES, RoundingMode
@@ -82,13 +83,16 @@ __all__ = [
     "Touchpoints",
     "__version__",
     "allocate",
+    "allocate_minor",
     "currencies",
     "currency",
     "errors",
     "from_micros",
+    "multiply_minor",
     "period_index",
     "period_of",
     "periods_between",
+    "rescale_minor",
     "shift",
     "to_micros",
 ]

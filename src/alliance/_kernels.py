@@ -161,6 +161,9 @@ def decimal_to_minor(value: Decimal, exponent: int, mode: RoundingMode | None) -
 
 def _as_int64(values: npt.ArrayLike, name: str) -> Int64Array:
     array = np.asarray(values)
+    if array.size == 0:
+        # np.asarray([]) is float64; an empty list is still a valid empty column.
+        return np.zeros(array.shape, dtype=np.int64)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
     if array.dtype.kind == "u" and array.size and int(array.max()) > INT64_MAX:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Literal, Self, SupportsIndex
@@ -144,7 +143,12 @@ def from_micros(us: SupportsIndex, tz: str | tzinfo = "UTC") -> datetime:
     """
     if isinstance(us, bool) or not isinstance(us, SupportsIndex):
         raise TypeError(f"us={us!r} must be an integer count of microseconds since the epoch")
-    return (_EPOCH + timedelta(microseconds=operator.index(us))).astimezone(zone(tz))
+    try:
+        return (_EPOCH + timedelta(microseconds=operator.index(us))).astimezone(zone(tz))
+    except OverflowError:
+        raise OverflowError(
+            f"us={us!r} is outside the range of datetime (years 1 to 9999)"
+        ) from None
 
 
 def _resolve(wall: datetime, tz: tzinfo, fold: int = 0) -> datetime:
@@ -456,22 +460,20 @@ class Period(BaseModel):
     def __str__(self) -> str:
         return f"{self.kind} {self.label} ({self.tz})"
 
-    def _compare(self, other: object, op: Callable[[object, object], bool]) -> bool:
-        if not isinstance(other, Period):
-            return NotImplemented
-        return op((self.start, self.end), (other.start, other.end))
+    def _key(self) -> tuple[datetime, datetime]:
+        return self.start, self.end
 
     def __lt__(self, other: object) -> bool:
-        return self._compare(other, operator.lt)
+        return self._key() < other._key() if isinstance(other, Period) else NotImplemented
 
     def __le__(self, other: object) -> bool:
-        return self._compare(other, operator.le)
+        return self._key() <= other._key() if isinstance(other, Period) else NotImplemented
 
     def __gt__(self, other: object) -> bool:
-        return self._compare(other, operator.gt)
+        return self._key() > other._key() if isinstance(other, Period) else NotImplemented
 
     def __ge__(self, other: object) -> bool:
-        return self._compare(other, operator.ge)
+        return self._key() >= other._key() if isinstance(other, Period) else NotImplemented
 
 
 def _date(year: int, month: int, day: int) -> date:
