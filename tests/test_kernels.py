@@ -42,6 +42,16 @@ DECIMAL_CONSTANT: dict[RoundingMode, str] = {
     "ceiling": decimal.ROUND_CEILING,
 }
 
+MODE_ORDER: tuple[RoundingMode, ...] = (
+    "half_even",
+    "half_up",
+    "half_down",
+    "down",
+    "up",
+    "floor",
+    "ceiling",
+)
+
 # 200 digits: a quotient n/d with d <= 10**12 is either exact in far fewer digits or at least
 # 1/(2d) away from every integer and every half, so the division's own rounding (200 digits
 # out) can never move it across the boundary that `quantize` then decides on.
@@ -129,6 +139,7 @@ def quotients(draw: st.DrawFn) -> tuple[int, int]:
 
 @pytest.mark.parametrize("mode", ROUNDING_MODES)
 def test_rounding_mode_accepts_alliance_and_decimal_spellings(mode: RoundingMode) -> None:
+    assert set(ROUNDING_MODES) == set(MODE_ORDER) == set(DECIMAL_CONSTANT)
     assert rounding_mode(mode) == mode
     assert rounding_mode(DECIMAL_CONSTANT[mode]) == mode
 
@@ -143,26 +154,27 @@ def test_rounding_mode_refuses_unknown_names() -> None:
 # -- round_quotient -------------------------------------------------------------------------
 
 # Hand-computed: 5/2 = 2.5, -5/2 = -2.5, 7/2 = 3.5, 7/3 = 2.33.., -7/3 = -2.33.., 8/3 = 2.66..
-HAND_ROUNDED: list[tuple[int, int, dict[RoundingMode, int]]] = [
-    (5, 2, dict(half_even=2, half_up=3, half_down=2, down=2, up=3, floor=2, ceiling=3)),
-    (-5, 2, dict(half_even=-2, half_up=-3, half_down=-2, down=-2, up=-3, floor=-3, ceiling=-2)),
-    (7, 2, dict(half_even=4, half_up=4, half_down=3, down=3, up=4, floor=3, ceiling=4)),
-    (7, 3, dict(half_even=2, half_up=2, half_down=2, down=2, up=3, floor=2, ceiling=3)),
-    (-7, 3, dict(half_even=-2, half_up=-2, half_down=-2, down=-2, up=-3, floor=-3, ceiling=-2)),
-    (8, 3, dict(half_even=3, half_up=3, half_down=3, down=2, up=3, floor=2, ceiling=3)),
-    (-6, 3, dict(half_even=-2, half_up=-2, half_down=-2, down=-2, up=-2, floor=-2, ceiling=-2)),
-    (0, 7, dict(half_even=0, half_up=0, half_down=0, down=0, up=0, floor=0, ceiling=0)),
+# (numerator, denominator, the rounded quotient in each mode of MODE_ORDER)
+HAND_ROUNDED: list[tuple[int, int, tuple[int, ...]]] = [
+    (5, 2, (2, 3, 2, 2, 3, 2, 3)),
+    (-5, 2, (-2, -3, -2, -2, -3, -3, -2)),
+    (7, 2, (4, 4, 3, 3, 4, 3, 4)),
+    (7, 3, (2, 2, 2, 2, 3, 2, 3)),
+    (-7, 3, (-2, -2, -2, -2, -3, -3, -2)),
+    (8, 3, (3, 3, 3, 2, 3, 2, 3)),
+    (-6, 3, (-2, -2, -2, -2, -2, -2, -2)),
+    (0, 7, (0, 0, 0, 0, 0, 0, 0)),
 ]
 
 
 @pytest.mark.parametrize(("numerator", "denominator", "expected"), HAND_ROUNDED)
 def test_round_quotient_hand_computed(
-    numerator: int, denominator: int, expected: dict[RoundingMode, int]
+    numerator: int, denominator: int, expected: tuple[int, ...]
 ) -> None:
-    for mode in ROUNDING_MODES:
-        assert round_quotient(numerator, denominator, mode) == expected[mode], mode
+    for mode, rounded in zip(MODE_ORDER, expected, strict=True):
+        assert round_quotient(numerator, denominator, mode) == rounded, mode
         array = round_quotient(np.array([numerator], dtype=np.int64), denominator, mode)
-        assert array.tolist() == [expected[mode]], mode
+        assert array.tolist() == [rounded], mode
 
 
 def test_round_quotient_on_ints_returns_a_plain_int() -> None:
@@ -418,7 +430,9 @@ def test_mul_div_round_matches_fractions(data: st.DataObject, mode: RoundingMode
 def test_mul_div_round_with_big_rates_matches_fractions(
     values: list[int], numerator: int, denominator: int, mode: RoundingMode
 ) -> None:
-    expected = expected_mul_div(values, [numerator] * len(values), [denominator] * len(values), mode)
+    expected = expected_mul_div(
+        values, [numerator] * len(values), [denominator] * len(values), mode
+    )
     bad_rows = overflowing_rows(expected)
     array = np.array(values, dtype=np.int64)
     if bad_rows:
@@ -532,3 +546,22 @@ def test_allocate_minor_with_sums_past_int64(weights: list[int], total: int) -> 
     parts = allocate_minor([total], weights).tolist()
     assert sum(parts) == total
     assert parts == reference_allocate([total], weights, [0] * len(weights))
+
+
+@given(st.lists(st.integers(0, 10**40), min_size=1, max_size=8).filter(any), int64s)
+def test_allocate_minor_with_weights_past_int64(weights: list[int], total: int) -> None:
+    total = max(total, -INT64_MAX)
+    parts = allocate_minor([total], np.array(weights, dtype=object)).tolist()
+    assert sum(parts) == total
+    assert parts == reference_allocate([total], weights, [0] * len(weights))
+
+
+def test_allocate_minor_object_weights() -> None:
+    # 10 by 1 : 2**70 : 1 = 0.0000.., 9.9999.., 0.0000..: all of it to the middle row
+    assert allocate_minor([10], np.array([1, 2**70, 1], dtype=object)).tolist() == [0, 10, 0]
+    # object arrays of small ints take the int64 path
+    assert allocate_minor([5], np.array([1, 1], dtype=object)).tolist() == [3, 2]
+    with pytest.raises(TypeError, match="weights of dtype object must all be integers"):
+        allocate_minor([5], np.array([1, "2"], dtype=object))
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        allocate_minor([5], np.array([2**70, -1], dtype=object))

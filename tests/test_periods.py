@@ -564,8 +564,9 @@ def test_shift_by_days_keeps_the_local_time_across_dst() -> None:
     ts = datetime(2026, 3, 1, 12, tzinfo=NEW_YORK)
     later = shift(ts, tz="America/New_York", days=30)
     assert later.isoformat() == "2026-03-31T12:00:00-04:00"
-    assert later - ts == 30 * DAY - HOUR
-    assert shift(ts, tz="America/New_York", hours=720) - ts == 30 * DAY
+    # Subtract in UTC: Python subtracts datetimes sharing a tzinfo by wall time.
+    assert later.astimezone(UTC) - ts == 30 * DAY - HOUR
+    assert shift(ts, tz="America/New_York", hours=720).astimezone(UTC) - ts == 30 * DAY
     assert later.tzinfo == NEW_YORK
 
 
@@ -580,11 +581,11 @@ def test_shift_by_days_keeps_the_local_time_across_dst() -> None:
         (datetime(2026, 3, 7, 2, 30, tzinfo=NEW_YORK), {"days": 1}, "2026-03-08T03:30:00-04:00"),
         # 01:30 happens twice on 2026-11-01: the first one.
         (datetime(2026, 10, 31, 1, 30, tzinfo=NEW_YORK), {"days": 1}, "2026-11-01T01:30:00-04:00"),
-        # The second 01:30 a year later is the second 01:30 again.
+        # From the second 01:30 of one autumn to the second 01:30 of the next.
         (
-            datetime(2025, 10, 26, 1, 30, fold=1, tzinfo=LONDON),
-            {"years": 1},
-            "2026-10-25T01:30:00+00:00",
+            datetime(2026, 10, 25, 1, 30, fold=1, tzinfo=LONDON),
+            {"weeks": 53},
+            "2027-10-31T01:30:00+00:00",
         ),
         (datetime(2026, 3, 8, tzinfo=NEW_YORK), {"hours": 3}, "2026-03-08T04:00:00-04:00"),
         (
@@ -660,8 +661,8 @@ def test_period_index_skips_a_day_the_clocks_skipped() -> None:
     stamps = np.array([to_micros(utc(2011, 12, 28, 12)), to_micros(utc(2012, 1, 1, 12))])
     codes, periods = period_index(stamps, "day", tz="Pacific/Apia")
     labels = [p.label for p in periods]
-    assert labels == ["2011-12-29", "2011-12-31", "2012-01-01", "2012-01-02"]
-    assert codes.tolist() == [0, 3]
+    assert labels == ["2011-12-28", "2011-12-29", "2011-12-31", "2012-01-01", "2012-01-02"]
+    assert codes.tolist() == [0, 4]
 
 
 @settings(deadline=None)
@@ -751,14 +752,18 @@ def test_payout_occurrences_on_dst_days_are_real_instants() -> None:
         "2026-03-09T02:30:00-04:00",
     ]
     assert spring[1] == utc(2026, 3, 8, 7, 30)
-    early = daily.model_copy(update={"dtstart": datetime(2026, 1, 1, 1, 30, tzinfo=NEW_YORK)})
+    early = PayoutSchedule(
+        rule="FREQ=DAILY",
+        tz="America/New_York",
+        dtstart=datetime(2026, 1, 1, 1, 30, tzinfo=NEW_YORK),
+    )
     autumn = early.occurrences(utc(2026, 11, 1), utc(2026, 11, 2))
     assert [d.isoformat() for d in autumn] == ["2026-11-01T01:30:00-04:00"]
 
 
 def test_hourly_schedule_through_a_gap_has_no_duplicates() -> None:
     hourly = PayoutSchedule(rule="FREQ=HOURLY", tz="America/New_York", dtstart=utc(2026, 1, 1))
-    start = datetime(2026, 3, 8, tzinfo=NEW_YORK)
+    start = utc(2026, 3, 8, 5)  # local midnight
     dates = hourly.occurrences(start, start + 4 * HOUR)
     assert [d.strftime("%H:%M%z") for d in dates] == [
         "00:00-0500",
@@ -767,6 +772,22 @@ def test_hourly_schedule_through_a_gap_has_no_duplicates() -> None:
         "04:00-0400",
     ]
     assert hourly.next(datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK)) == utc(2026, 3, 8, 7)
+
+
+def test_next_finds_an_earlier_instant_behind_a_wall_time_in_a_gap() -> None:
+    # Walls 02:20, 02:55 (in the gap: 03:20, 03:55 EDT), then 03:30 EDT, which comes first.
+    every_35 = PayoutSchedule(
+        rule="FREQ=MINUTELY;INTERVAL=35",
+        tz="America/New_York",
+        dtstart=datetime(2026, 3, 8, tzinfo=NEW_YORK),
+    )
+    assert every_35.next(utc(2026, 3, 8, 7, 25)) == utc(2026, 3, 8, 7, 30)
+    assert every_35.previous(utc(2026, 3, 8, 7, 50)) == utc(2026, 3, 8, 7, 30)
+    assert every_35.occurrences(utc(2026, 3, 8, 7), utc(2026, 3, 8, 8)) == [
+        utc(2026, 3, 8, 7, 20),
+        utc(2026, 3, 8, 7, 30),
+        utc(2026, 3, 8, 7, 55),
+    ]
 
 
 def test_sparse_and_finite_schedules() -> None:

@@ -12,6 +12,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
@@ -35,9 +36,17 @@ from alliance._frames import RawColumn
 from alliance._kernels import INT64_MAX, decimal_to_minor
 from alliance._money import parse_amount
 from alliance._periods import to_micros
-from alliance.errors import AllianceError, Problem
+from alliance.errors import AllianceError, InvalidAmount, Problem
 
-__all__ = ["ColumnSpec", "Stored", "parse_column", "parse_money", "specs_of"]
+__all__ = [
+    "ColumnSpec",
+    "Stored",
+    "exponents_of",
+    "factorize",
+    "parse_column",
+    "parse_money",
+    "specs_of",
+]
 
 ENCODED = {
     ColumnKind.ID,
@@ -99,7 +108,7 @@ def specs_of(model: type[BaseModel]) -> tuple[ColumnSpec, ...]:
     """The column specs of a model, in field order."""
     specs = []
     for name, field in model.model_fields.items():
-        annotation, optional = _strip_optional(field.annotation)
+        annotation, _ = _strip_optional(field.annotation)
         kind: ColumnKind | None = None
         choices: tuple[str, ...] = ()
         if get_origin(annotation) is Literal:
@@ -168,19 +177,54 @@ def _missing_problems(spec: ColumnSpec, raw: RawColumn) -> list[Problem]:
     return _problems_at(np.flatnonzero(raw.missing), spec.name, raw, f"{spec.name} is required")
 
 
-def _encode(
-    spec: ColumnSpec, raw: RawColumn, size: int
-) -> tuple[Stored, list[Problem]]:
+def factorize(
+    values: npt.NDArray[Any], present: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Codes in order of first appearance (-1 where not present) and the distinct cells.
+
+    Cells of different types never share a code: ``1``, ``1.0``, ``True`` and ``Decimal(1)``
+    are equal as dictionary keys but do not parse alike (a float is refused as money, a bool
+    as an id). Unhashable cells get a code each.
+    """
+    codes = np.full(len(values), -1, dtype=np.int64)
+    rows = np.flatnonzero(present)
+    if rows.size == 0:
+        return codes, []
+    cells = values[rows] if rows.size < len(values) else values
+    if len(set(map(type, cells))) == 1:
+        try:
+            index: dict[Any, int] = dict.fromkeys(cells, 0)
+        except TypeError:  # an unhashable cell: take the careful path below
+            pass
+        else:
+            for number, cell in enumerate(index):
+                index[cell] = number
+            codes[rows] = np.fromiter(map(index.__getitem__, cells), np.int64, count=rows.size)
+            return codes, list(index)
+    lookup: dict[tuple[type, Any], int] = {}
+    distinct: list[Any] = []
+    found = np.empty(rows.size, dtype=np.int64)
+    for position, cell in enumerate(cells):
+        key: tuple[type, Any] | None = (type(cell), cell)
+        try:
+            code = lookup.get(key)  # type: ignore[arg-type]
+        except TypeError:
+            key, code = None, None
+        if code is None:
+            code = len(distinct)
+            distinct.append(cell)
+            if key is not None:
+                lookup[key] = code
+        found[position] = code
+    codes[rows] = found
+    return codes, distinct
+
+
+def _encode(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[Problem]]:
     problems = _missing_problems(spec, raw)
     present = ~raw.missing
     if raw.kind == "object":
-        lookup: dict[Any, int] = {}
-        first_codes = np.fromiter(
-            (lookup.setdefault(v, len(lookup)) if p else -1 for v, p in zip(raw.values, present)),
-            dtype=np.int64,
-            count=size,
-        )
-        distinct = list(lookup)
+        first_codes, distinct = factorize(raw.values, present)
     elif raw.kind in ("int", "bool", "float"):
         distinct_values, inverse = np.unique(raw.values[present], return_inverse=True)
         first_codes = np.full(size, -1, dtype=np.int64)
@@ -188,7 +232,13 @@ def _encode(
         distinct = [v.item() for v in distinct_values]
     else:
         rows = np.flatnonzero(present)
-        return Stored(spec.kind, np.full(size, -1, np.int32)), problems + _problems_at(
+        stored = Stored(
+            spec.kind,
+            np.full(size, -1, np.int32),
+            np.array([], dtype=object),
+            np.ones(size, dtype=bool) if size else None,
+        )
+        return stored, problems + _problems_at(
             rows, spec.name, raw, f"expected text, got a {raw.kind.replace('_', ' ')} column"
         )
     parse = _CELL_PARSERS.get(spec.kind)
@@ -197,12 +247,10 @@ def _encode(
     for number, value in enumerate(distinct):
         try:
             if spec.kind is ColumnKind.ENUM:
-                text = str(value).strip().lower() if isinstance(value, str) else value
-                if text not in spec.choices:
-                    raise ValueError(
-                        f"{value!r} is not one of {', '.join(spec.choices)}"
-                    )
-                cleaned.append(text)
+                # Exactly as the model's Literal: the same value means the same thing.
+                if not isinstance(value, str) or value not in spec.choices:
+                    raise ValueError(f"{value!r} is not one of {', '.join(spec.choices)}")
+                cleaned.append(value)
             elif parse is not None:
                 cleaned.append(parse(value))
             else:  # pragma: no cover - every encoded kind has a parser
@@ -217,8 +265,9 @@ def _encode(
     if reasons:
         bad = np.array(sorted(reasons), dtype=np.int64)
         for row in np.flatnonzero(np.isin(first_codes, bad)):
-            value = distinct[int(first_codes[row])]
-            problems.append(Problem(int(row), spec.name, value, reasons[int(first_codes[row])]))
+            problems.append(
+                Problem(int(row), spec.name, _cell(raw, int(row)), reasons[int(first_codes[row])])
+            )
     missing = codes < 0
     return (
         Stored(
@@ -256,12 +305,19 @@ def _timestamp_us(value: Any) -> int:
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"expected a whole number, got {value!r}")
+    """A whole number from an int, an integral float or Decimal, or a decimal string."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
     if isinstance(value, str):
-        value = value.strip()
-    number = int(value)
-    return number
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a whole number, got {value!r}")
 
 
 def parse_column(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[Problem]]:
@@ -302,10 +358,10 @@ def parse_column(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, l
             values, bad = _parse_cells(spec, raw, size, _count, np.int64, 0)
             problems += bad
         if spec.minimum is not None:
-            low = np.flatnonzero(~missing & (values < spec.minimum))
-            problems += _problems_at(
-                low, spec.name, raw, f"must be at least {spec.minimum}"
-            )
+            unparsed = np.zeros(size, dtype=bool)
+            unparsed[[p.row for p in problems]] = True  # already reported
+            low = np.flatnonzero(~missing & ~unparsed & (values < spec.minimum))
+            problems += _problems_at(low, spec.name, raw, f"must be at least {spec.minimum}")
         if spec.default is not None:
             values[missing] = spec.default
             missing[:] = False
@@ -327,7 +383,27 @@ def _minor_of(value: Any, exponent: int) -> int:
     amount = parse_amount(value)
     if amount < 0:
         raise ValueError(f"amount must not be negative, got {amount}")
-    minor = decimal_to_minor(amount, exponent, None)
+    # Refuse huge exponents before they become huge integers ("1e999999999").
+    if amount and amount.adjusted() > 18:
+        raise ValueError("amount is too large for int64 minor units")
+    try:
+        minor = decimal_to_minor(amount, exponent, None)
+    except InvalidAmount:
+        raise InvalidAmount(
+            f"amount {amount} is finer than its currency's minor unit "
+            f"({exponent} decimal place{'s' if exponent != 1 else ''})"
+        ) from None
+    if minor > INT64_MAX:
+        raise ValueError("amount is too large for int64 minor units")
+    return minor
+
+
+def _given_minor(value: Any) -> int:
+    if isinstance(value, float):
+        raise ValueError(f"minor units must be a whole number, not a float: got {value!r}")
+    minor = _count(value)
+    if minor < 0:
+        raise ValueError(f"amount must not be negative, got {minor} minor units")
     if minor > INT64_MAX:
         raise ValueError("amount is too large for int64 minor units")
     return minor
@@ -364,43 +440,49 @@ def parse_money(
         )
     if raw.kind == "int":
         given = raw.values.astype(np.int64)
-        if minor_units:
-            values[present] = given[present]
-        else:
+        negative = present & (given < 0)
+        problems += _problems_at(
+            np.flatnonzero(negative), spec.name, raw, "amount must not be negative"
+        )
+        ok = present & ~negative
+        if not minor_units:
             scale = np.power(10, np.maximum(exponents, 0)).astype(np.int64)
-            limit = INT64_MAX // scale
-            too_big = present & (np.abs(given) > limit)
+            too_big = ok & (given > INT64_MAX // scale)
             problems += _problems_at(
                 np.flatnonzero(too_big), spec.name, raw, "amount is too large for int64"
             )
-            ok = present & ~too_big
-            values[ok] = given[ok] * scale[ok]
-        negative = np.flatnonzero(present & (values < 0))
-        problems += _problems_at(negative, spec.name, raw, "amount must not be negative")
+            ok &= ~too_big
+            given = given * np.where(ok, scale, 1)
+        values[ok] = given[ok]
     elif raw.kind == "object":
-        cache: dict[tuple[Any, int], int | str] = {}
-        for row in np.flatnonzero(present):
-            value = raw.values[row]
-            exponent = int(exponents[row])
-            try:
-                key = (value, exponent)
-                hit = cache.get(key)
-            except TypeError:  # unhashable cell
-                key, hit = None, None  # type: ignore[assignment]
-            if hit is None:
+        rows = np.flatnonzero(present)
+        first_codes, distinct = factorize(raw.values, present)
+        if rows.size:
+            # Parse each distinct (cell, exponent) pair once: a million rows of prices
+            # hold far fewer distinct amounts.
+            span = int(exponents[rows].max()) + 1
+            pairs, inverse = np.unique(
+                first_codes[rows] * span + exponents[rows], return_inverse=True
+            )
+            inverse = inverse.reshape(-1)
+            minor = np.zeros(pairs.size, dtype=np.int64)
+            reasons: dict[int, str] = {}
+            for number, pair in enumerate(pairs.tolist()):
+                cell, exponent = distinct[pair // span], pair % span
                 try:
-                    if minor_units:
-                        hit = _count(value)
-                    else:
-                        hit = _minor_of(value, exponent)
+                    minor[number] = _given_minor(cell) if minor_units else _minor_of(cell, exponent)
                 except (ValueError, TypeError, AllianceError) as error:
-                    hit = _reason(error)
-                if key is not None:
-                    cache[key] = hit
-            if isinstance(hit, str):
-                problems.append(Problem(int(row), spec.name, _cell(raw, int(row)), hit))
-            else:
-                values[row] = hit
+                    reasons[number] = _reason(error)
+            values[rows] = minor[inverse]
+            if reasons:
+                failed = np.zeros(pairs.size, dtype=bool)
+                failed[list(reasons)] = True
+                for row, number in zip(
+                    rows[failed[inverse]], inverse[failed[inverse]], strict=True
+                ):
+                    problems.append(
+                        Problem(int(row), spec.name, _cell(raw, int(row)), reasons[int(number)])
+                    )
     else:
         problems += _problems_at(
             np.flatnonzero(present),

@@ -70,16 +70,17 @@ class Column:
 
 def parse_id(value: Any) -> str:
     """An identifier: a non-empty string (ints are accepted and written in decimal)."""
+    # Strings first: a table parses every distinct id through here.
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("an id must not be empty")
+        return text
     if isinstance(value, bool) or value is None:
         raise ValueError(f"an id must be a non-empty string, got {value!r}")
     if isinstance(value, int | np.integer):
         return str(int(value))
-    if not isinstance(value, str):
-        raise ValueError(f"an id must be a string, got {type(value).__name__} {value!r}")
-    text = value.strip()
-    if not text:
-        raise ValueError("an id must not be empty")
-    return text
+    raise ValueError(f"an id must be a string, got {type(value).__name__} {value!r}")
 
 
 def parse_text(value: Any) -> str:

@@ -163,7 +163,8 @@ def columns_from_frame(frame: Any) -> tuple[dict[str, RawColumn], int]:
         elif dtype == nw.Datetime:
             if dtype.time_zone is None:
                 kind = "naive_datetime"
-                values = np.asarray(series.to_numpy())
+                # Microseconds, so that a cell reads back as a datetime, not nanoseconds.
+                values = np.asarray(series.to_numpy()).astype("datetime64[us]")
             else:
                 kind = "datetime"
                 micros = series.dt.convert_time_zone("UTC").dt.timestamp("us")
@@ -173,7 +174,7 @@ def columns_from_frame(frame: Any) -> tuple[dict[str, RawColumn], int]:
             values = np.asarray(series.to_numpy(), dtype=object)
             if missing.any():
                 values = values.copy()
-                values[missing] = None
+                values[missing] = np.array(None, dtype=object)
         columns[str(name)] = RawColumn(values, missing, kind)
     return columns, len(data)
 

@@ -261,14 +261,29 @@ class FxRates:
             if failed.any():
                 self._raise_missing(source, target, options, at_us, choice, positions)
             keys.append((choice, position))
-        stacked = np.stack([k for pair in keys for k in pair], axis=1)
-        distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        # One integer key per instant for the (option, dated rate) chosen at every step, then
+        # a dense renumbering of the keys that occur: no sort over the rows.
+        combined = np.zeros(at_us.shape, dtype=np.int64)
+        widths = []
+        for options, (choice, position) in zip(steps, keys, strict=True):
+            length = max(len(self._series[o.pair].rates) for o in options)
+            widths.append(length)
+            combined = combined * (len(options) * length) + choice * length + position
+        space = int(np.prod([len(o) * w for o, w in zip(steps, widths, strict=True)]))
+        if space <= max(4 * at_us.size, 1 << 16):
+            present = np.zeros(space, dtype=bool)
+            present[combined] = True
+            distinct = np.flatnonzero(present)
+            inverse = (np.cumsum(present) - 1)[combined]
+        else:
+            distinct, inverse = np.unique(combined, return_inverse=True)
         rates = []
-        for row in distinct:
+        for key in distinct.tolist():
             rate = Fraction(1)
-            for step_number, options in enumerate(steps):
-                option = options[int(row[2 * step_number])]
-                quoted = self._series[option.pair].rates[int(row[2 * step_number + 1])]
+            for options, length in reversed(list(zip(steps, widths, strict=True))):
+                key, step_key = divmod(key, len(options) * length)
+                option = options[step_key // length]
+                quoted = self._series[option.pair].rates[step_key % length]
                 rate *= 1 / quoted if option.inverse else quoted
             rates.append(rate)
         return rates, inverse.reshape(-1).astype(np.intp)
@@ -399,8 +414,7 @@ class FxRates:
             raw = np.asarray(currencies)
             if raw.shape != values.shape:
                 raise ValueError("currencies must be one code or one code per amount")
-            labels, codes = np.unique(raw.astype(str), return_inverse=True)
-            names = [currency(str(label)).code for label in labels]
+            codes, names = _factorize_currencies(raw)
         result = np.empty(values.shape, dtype=np.int64)
         for number, source_code in enumerate(names):
             rows = np.flatnonzero(codes == number)
@@ -422,3 +436,24 @@ class FxRates:
             den_rows = np.array(dens, dtype=dtype)[rate_index]
             result[rows] = mul_div_round(values[rows], num_rows, den_rows, chosen, positions=rows)
         return result
+
+
+def _factorize_currencies(raw: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Number the distinct currency codes of a column; validate each code once."""
+    if raw.dtype.kind == "U" and raw.dtype.itemsize == 12 and raw.size:
+        # Three-letter codes: read each as three code points and number them in base 26,
+        # which avoids sorting millions of strings.
+        letters = raw.reshape(-1).view(np.uint32).reshape(-1, 3).astype(np.int64) - ord("A")
+        if bool(((letters >= 0) & (letters < 26)).all()):
+            key = (letters[:, 0] * 26 + letters[:, 1]) * 26 + letters[:, 2]
+            present = np.zeros(26**3, dtype=bool)
+            present[key] = True
+            distinct = np.flatnonzero(present)
+            codes = (np.cumsum(present) - 1)[key].astype(np.intp).reshape(raw.shape)
+            names = [
+                currency("".join(chr(ord("A") + (k // 26**p) % 26) for p in (2, 1, 0))).code
+                for k in distinct.tolist()
+            ]
+            return codes, names
+    labels, inverse = np.unique(raw.astype(str), return_inverse=True)
+    return inverse.reshape(raw.shape).astype(np.intp), [currency(str(x)).code for x in labels]

@@ -92,8 +92,11 @@ def round_quotient(numerator: _N, denominator: _N | int, mode: RoundingMode) -> 
     Returns:
         The rounded quotient, of the numerator's kind.
     """
-    quotient = numerator // denominator
-    remainder = numerator - quotient * denominator
+    if isinstance(numerator, np.ndarray) and numerator.dtype != object:
+        quotient, remainder = np.divmod(numerator, denominator)  # one pass for both
+    else:  # Python ints, or object arrays of them (np.divmod has no object loop)
+        quotient = numerator // denominator
+        remainder = numerator - quotient * denominator
     # remainder is in [0, denominator); compare 2r with d as r with d - r to stay in int64.
     above = remainder > denominator - remainder
     tie = remainder == denominator - remainder
@@ -101,7 +104,7 @@ def round_quotient(numerator: _N, denominator: _N | int, mode: RoundingMode) -> 
     negative = numerator < 0
     non_negative = numerator >= 0  # not `~negative`: on a Python bool `~` is integer negation
     if mode == "half_even":
-        bump = above | (tie & (quotient % 2 == 1))
+        bump = above | (tie & ((quotient & 1) == 1))
     elif mode == "half_up":
         bump = above | (tie & non_negative)
     elif mode == "half_down":
@@ -215,6 +218,8 @@ def mul_div_round(
     den = np.broadcast_to(_as_int64(denominator, "denominator"), amounts.shape)
     if den.size and int(den.min()) <= 0:
         raise ValueError("denominators must be strictly positive")
+    if _products_fit(amounts, num):
+        return round_quotient(amounts * num, den, mode)
     abs_num = np.abs(num)
     limit = np.where(abs_num == 0, INT64_MAX, INT64_MAX // np.maximum(abs_num, 1))
     fits = (amounts >= -INT64_MAX) & (np.abs(np.maximum(amounts, -INT64_MAX)) <= limit)
@@ -227,6 +232,15 @@ def mul_div_round(
         amounts[slow], num[slow], den[slow], mode, rows[slow.reshape(-1)]
     )
     return result
+
+
+def _products_fit(amounts: Int64Array, numerators: npt.NDArray[np.int64]) -> bool:
+    """Whether every ``amount * numerator`` fits in int64, judged from the extremes alone."""
+    if amounts.size == 0:
+        return True
+    largest_amount = max(abs(int(amounts.max())), abs(int(amounts.min())))
+    largest_numerator = max(abs(int(numerators.max())), abs(int(numerators.min())))
+    return largest_amount * largest_numerator <= INT64_MAX
 
 
 def _needs_exact(value: int | npt.ArrayLike) -> bool:
@@ -272,7 +286,8 @@ def allocate_minor(
 
     Args:
         totals: One total per group, in minor units (int64).
-        weights: One non-negative integer weight per row.
+        weights: One non-negative integer weight per row: int64, or an object array of
+            Python integers for weights past int64 (exact, on the slow path).
         groups: Group number of each row, in ``range(len(totals))``; ``None`` means every row
             belongs to the single group 0.
 
@@ -287,7 +302,7 @@ def allocate_minor(
     total_by_group = _as_int64(np.atleast_1d(totals), "totals")
     if total_by_group.size and int(total_by_group.min()) < -INT64_MAX:
         raise MoneyOverflow("totals hold -2**63, whose magnitude does not fit in int64")
-    row_weights = _as_int64(weights, "weights")
+    row_weights = _as_weights(weights)
     if groups is None:
         row_groups = np.zeros(row_weights.shape, dtype=np.int64)
     else:
@@ -333,13 +348,19 @@ def allocate_minor(
     # Rank rows within their group: larger remainder first, earlier row on ties. Remainders
     # of one group share a denominator, so comparing numerators compares the fractions.
     index = np.arange(row_weights.size)
+    span = int(weight_sum.max()) if weight_sum.size else 1
     if big:
         ranking = sorted(index.tolist(), key=lambda i: (row_groups[i], -remainder[i], i))
         order = np.asarray(ranking, dtype=np.int64)
+    elif group_count * span <= INT64_MAX:
+        # One stable sort on a single key (group, then descending remainder; remainder < span)
+        # is several times faster than a three-key lexsort, and keeps earlier rows first.
+        order = np.argsort(row_groups * span + (span - 1 - remainder), kind="stable")
     else:
         order = np.lexsort((index, -remainder, row_groups))
     sorted_groups = row_groups[order]
-    group_start = np.searchsorted(sorted_groups, np.arange(group_count), side="left")
+    counts = np.bincount(row_groups, minlength=group_count)
+    group_start = np.cumsum(counts) - counts
     rank = np.empty(row_weights.size, dtype=np.int64)
     rank[order] = np.arange(row_weights.size) - group_start[sorted_groups]
     parts = floor_part.astype(np.int64) + (rank < leftover[row_groups])
@@ -347,5 +368,17 @@ def allocate_minor(
     return cast(Int64Array, parts * sign)
 
 
-def _sum_may_overflow(weights: Int64Array) -> bool:
+def _as_weights(weights: npt.ArrayLike) -> npt.NDArray[Any]:
+    array = np.asarray(weights)
+    if array.dtype != object or array.size == 0:
+        return _as_int64(array, "weights")
+    if not all(isinstance(w, int | np.integer) and not isinstance(w, bool) for w in array.flat):
+        raise TypeError("weights of dtype object must all be integers")
+    exact = np.array([int(w) for w in array.flat], dtype=object).reshape(array.shape)
+    if all(-INT64_MAX <= w <= INT64_MAX for w in exact.flat):
+        return exact.astype(np.int64)
+    return exact
+
+
+def _sum_may_overflow(weights: npt.NDArray[Any]) -> bool:
     return weights.size > 0 and int(weights.max()) > INT64_MAX // weights.size

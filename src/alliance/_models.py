@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alliance._currency import currency as lookup_currency
 from alliance._fields import (
     Amount,
     Count,
@@ -25,7 +26,6 @@ from alliance._fields import (
 )
 from alliance._kernels import decimal_to_minor
 from alliance._money import Money
-from alliance._currency import currency as lookup_currency
 from alliance.errors import InvalidAmount
 
 __all__ = [
@@ -192,9 +192,7 @@ class Order(_Record):
         self._check_minor_units(self.currency)
         included = (self.tax or Decimal(0)) + (self.shipping or Decimal(0))
         if included > self.amount:
-            raise ValueError(
-                f"tax + shipping ({included}) exceed the order amount ({self.amount})"
-            )
+            raise ValueError(f"tax + shipping ({included}) exceed the order amount ({self.amount})")
         return self
 
     @property

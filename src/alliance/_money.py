@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from math import lcm
+from math import gcd, lcm
 from typing import Any, NoReturn
 
 import numpy as np
@@ -17,6 +17,7 @@ from pydantic_core import core_schema
 
 from alliance._currency import Currency, currency
 from alliance._kernels import (
+    INT64_MAX,
     RoundingMode,
     allocate_minor,
     decimal_to_minor,
@@ -129,7 +130,7 @@ class Money:
         return money
 
     @classmethod
-    def from_minor(cls, minor: int, currency: str | Currency) -> Money:
+    def from_minor(cls, minor: int | np.integer[Any], currency: str | Currency) -> Money:
         """Build money from an integer count of minor units.
 
         Examples:
@@ -432,7 +433,7 @@ def _weight(value: Any, position: int) -> Fraction:
     return weight
 
 
-def allocate(money: Money, weights: Sequence[Any]) -> list[Money]:
+def allocate(money: Money, weights: Sequence[Any] | np.ndarray[Any, Any]) -> list[Money]:
     """Split money by weights so that the parts add up exactly to the whole.
 
     Largest-remainder method: each part is the floor or the ceiling (in minor units) of its
@@ -467,16 +468,16 @@ def allocate(money: Money, weights: Sequence[Any]) -> list[Money]:
         raise ValueError("all weights are zero; nothing to allocate by")
     scale = lcm(*(w.denominator for w in exact))
     integer_weights = [int(w * scale) for w in exact]
-    if max(integer_weights) > 2**62:
-        common = max(integer_weights).bit_length() - 62
+    if max(integer_weights) > INT64_MAX:
         # Only the proportions matter; keep them exact by reducing by their gcd first.
-        divisor = np.gcd.reduce(np.array(integer_weights, dtype=object))
-        integer_weights = [w // int(divisor) for w in integer_weights]
-        if max(integer_weights) > 2**62:
-            raise ValueError(
-                f"weights need {common} more bits than int64 offers; round them to fewer digits"
-            )
+        divisor = gcd(*integer_weights)
+        integer_weights = [w // divisor for w in integer_weights]
+    # Ratios of very different sizes (1e-20 beside 0.5) stay past int64 even so: the kernel
+    # takes them as Python integers, exactly.
+    dtype: Any = np.int64 if max(integer_weights) <= INT64_MAX else object
     total = money.minor
-    parts = allocate_minor(np.array([total], dtype=np.int64), np.array(integer_weights))
+    parts = allocate_minor(
+        np.array([total], dtype=np.int64), np.array(integer_weights, dtype=dtype)
+    )
     unit = money.currency_info
     return [Money.from_minor(int(p), unit) for p in parts]

@@ -18,7 +18,7 @@ import operator
 import warnings
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import Literal, Self, SupportsIndex
+from typing import Annotated, Literal, Self, SupportsIndex
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -26,6 +26,7 @@ import numpy.typing as npt
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -87,11 +88,19 @@ def zone(tz: str | tzinfo) -> tzinfo:
         ) from None
 
 
+def _known_zone(name: str) -> str:
+    zone(name)
+    return name
+
+
+#: An IANA time zone name, checked when a model is validated.
+_ZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
 def _zone_name(tz: str | tzinfo) -> str:
     """The IANA name of `tz`, which a `Period` or a schedule stores."""
     if isinstance(tz, str):
-        zone(tz)
-        return tz
+        return _known_zone(tz)
     if isinstance(tz, ZoneInfo) and tz.key:
         return tz.key
     if tz is UTC:
@@ -281,13 +290,7 @@ class Period(BaseModel):
     kind: PeriodKind
     start: AwareDatetime
     end: AwareDatetime
-    tz: str
-
-    @field_validator("tz")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
+    tz: _ZoneName
 
     @field_validator("start", "end")
     @classmethod
@@ -638,14 +641,8 @@ class PayoutSchedule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: str
-    tz: str
+    tz: _ZoneName
     dtstart: AwareDatetime
-
-    @field_validator("tz")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
 
     @field_validator("dtstart")
     @classmethod
@@ -659,12 +656,13 @@ class PayoutSchedule(BaseModel):
         return self
 
     def _between(self, start: datetime, end: datetime) -> list[datetime]:
-        tz = zone(self.tz)
+        # Compare in UTC: datetimes sharing a tzinfo compare by wall time, ignoring the fold.
+        start, end, tz = start.astimezone(UTC), end.astimezone(UTC), zone(self.tz)
         low = start.astimezone(tz) - _SLACK
         high = end.astimezone(tz) + _SLACK
         walls = _compile(self.rule, self.tz, self.dtstart).between(low, high, inc=True)
         instants = {_resolve(w.replace(tzinfo=None), tz) for w in walls}
-        return sorted(i for i in instants if start <= i < end)
+        return sorted(i for i in instants if start <= i.astimezone(UTC) < end)
 
     def occurrences(self, start: datetime, end: datetime) -> list[datetime]:
         """Every occurrence in ``[start, end)``, in order, as aware datetimes in `tz`.
@@ -687,8 +685,7 @@ class PayoutSchedule(BaseModel):
 
     def next(self, after: datetime) -> datetime | None:
         """The first occurrence strictly after `after`, or None when the rule has ended."""
-        require_aware(after, name="after")
-        tz = zone(self.tz)
+        after, tz = require_aware(after, name="after").astimezone(UTC), zone(self.tz)
         walls = _compile(self.rule, self.tz, self.dtstart).xafter(
             after.astimezone(tz) - _SLACK, inc=True
         )
@@ -698,14 +695,14 @@ class PayoutSchedule(BaseModel):
             if horizon is not None and wall > horizon:
                 break
             instant = _resolve(wall.replace(tzinfo=None), tz)
-            if instant > after:
+            if instant.astimezone(UTC) > after:
                 best = instant if best is None else min(best, instant)
                 horizon = horizon or wall + _SLACK
         return best
 
     def previous(self, before: datetime) -> datetime | None:
         """The last occurrence strictly before `before`, or None if there is none."""
-        require_aware(before, name="before")
+        before = require_aware(before, name="before").astimezone(UTC)
         floor = self.dtstart.astimezone(UTC) - _SLACK
         span = timedelta(days=32)
         while True:

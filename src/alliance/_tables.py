@@ -22,12 +22,13 @@ from alliance._columns import (
     ColumnSpec,
     Stored,
     exponents_of,
+    factorize,
     parse_column,
     parse_money,
     specs_of,
 )
 from alliance._currency import currency as lookup_currency
-from alliance._fields import ColumnKind
+from alliance._fields import ColumnKind, parse_id
 from alliance._frames import (
     RawColumn,
     columns_from_csv,
@@ -141,21 +142,29 @@ class Table:
         return cls._build(raw, size, errors, context)
 
     @classmethod
-    def from_models(cls, models: Iterable[_Record]) -> Self:
-        """Build from model instances (already valid)."""
+    def from_models(cls, models: Iterable[_Record], **context: Any) -> Self:
+        """Build from model instances (already valid).
+
+        Args:
+            models: Instances of the table's model.
+            **context: Table-specific options, as for `from_records` (``currency=``,
+                ``orders=`` for lines and reversals whose models leave the currency out).
+
+        Raises:
+            DataError: A check across rows fails (duplicate ids, unknown parents, a line
+                without a currency).
+        """
         items = list(models)
         for position, item in enumerate(items):
             if not isinstance(item, cls.model):
                 raise TypeError(
                     f"item {position} is a {type(item).__name__}, not a {cls.model.__name__}"
                 )
-        return cls.from_records(items)
+        return cls.from_records(items, errors="raise", **context)
 
     @overload
     @classmethod
-    def from_frame(
-        cls, frame: Any, *, errors: Literal["raise"] = ..., **context: Any
-    ) -> Self: ...
+    def from_frame(cls, frame: Any, *, errors: Literal["raise"] = ..., **context: Any) -> Self: ...
 
     @overload
     @classmethod
@@ -267,7 +276,7 @@ class Table:
             and spec.name not in raw
             and not (spec.kind is ColumnKind.MONEY and f"{spec.name}_minor" in raw)
         ]
-        if absent:
+        if absent and (raw or size):  # no records at all is an empty table, not an error
             raise DataError(
                 cls.name,
                 [Problem(-1, name, None, "required column is missing") for name in absent],
@@ -288,9 +297,7 @@ class Table:
             for spec in money:
                 minor = f"{spec.name}_minor"
                 if spec.name not in raw and minor in raw:
-                    stored, found = parse_money(
-                        spec, raw[minor], size, exponents, minor_units=True
-                    )
+                    stored, found = parse_money(spec, raw[minor], size, exponents, minor_units=True)
                 else:
                     stored, found = parse_money(
                         spec, raw.get(spec.name, everything_missing), size, exponents
@@ -298,10 +305,14 @@ class Table:
                 columns[spec.name] = stored
                 problems += found
         columns = {spec.name: columns[spec.name] for spec in cls.specs}
-        problems += cls._row_problems(columns, size)
+        # A check across columns means nothing on a cell that could not be read.
+        unreadable = {(p.row, p.column) for p in problems}
+        problems += [
+            p for p in cls._row_problems(columns, size) if (p.row, p.column) not in unreadable
+        ]
         problems += _duplicate_keys(cls.name, cls.key, columns, size)
         extras = {
-            name: column.values
+            name: _extra_values(column)
             for name, column in raw.items()
             if name not in spec_names and name not in minor_names
         }
@@ -340,8 +351,11 @@ class Table:
             return self._extras[name]
         column = self._column(name)
         if column.categories is not None:
-            decoded = np.append(column.categories, np.array([None], dtype=object))
-            return decoded[column.values]
+            decoded: npt.NDArray[np.object_] = np.append(
+                column.categories, np.array([None], dtype=object)
+            )
+            strings: npt.NDArray[np.object_] = decoded[column.values]
+            return strings
         return column.values
 
     def _column(self, name: str) -> Stored:
@@ -386,17 +400,20 @@ class Table:
         if column.categories is not None:
             return list(self[name])
         if column.kind is ColumnKind.TIMESTAMP:
-            return [None if m else from_micros(int(v)) for v, m in zip(column.values, missing)]
+            return [
+                None if m else from_micros(int(v))
+                for v, m in zip(column.values, missing, strict=True)
+            ]
         if column.kind is ColumnKind.MONEY:
             exponents = exponents_of(self._columns["currency"])
             return [
                 None if m else Decimal(int(v)).scaleb(-int(e))
-                for v, e, m in zip(column.values, exponents, missing)
+                for v, e, m in zip(column.values, exponents, missing, strict=True)
             ]
         if column.kind is ColumnKind.BOOL:
             return [None if v < 0 else bool(v) for v in column.values]
         if column.kind is ColumnKind.INT:
-            return [None if m else int(v) for v, m in zip(column.values, missing)]
+            return [None if m else int(v) for v, m in zip(column.values, missing, strict=True)]
         if column.kind is ColumnKind.RATIO:
             return [None if np.isnan(v) else float(v) for v in column.values]
         return list(column.values)
@@ -461,9 +478,7 @@ class Table:
             if column.kind is ColumnKind.TIMESTAMP:
                 arrays[name] = pa.array(column.values, pa.timestamp("us", tz="UTC"), mask=mask)
             elif column.kind is ColumnKind.MONEY:
-                arrays[name] = pa.array(
-                    self._python_column(name), pa.decimal128(38, self._scale())
-                )
+                arrays[name] = pa.array(self._python_column(name), pa.decimal128(38, self._scale()))
             elif column.kind is ColumnKind.TAGS:
                 arrays[name] = pa.array([list(t) for t in column.values], pa.list_(pa.string()))
             elif column.kind is ColumnKind.RATIO:
@@ -485,7 +500,7 @@ class Table:
             column = self._columns[name]
             if column.kind is ColumnKind.TIMESTAMP:
                 micros = pl.Series(name, column.values, dtype=pl.Int64)
-                micros = micros.set(pl.Series(self.missing(name)), None)  # type: ignore[arg-type]
+                micros = micros.set(pl.Series(self.missing(name)), None)
                 series.append(micros.cast(pl.Datetime("us", "UTC")))
             elif column.kind is ColumnKind.MONEY:
                 series.append(
@@ -510,7 +525,11 @@ class Table:
 
     def equals(self, other: object) -> bool:
         """Whether two tables of the same kind hold the same rows in the same order."""
-        return type(other) is type(self) and self.to_records() == other.to_records()  # type: ignore[attr-defined]
+        return (
+            isinstance(other, Table)
+            and type(other) is type(self)
+            and self.to_records() == other.to_records()
+        )
 
 
 def _fill_default(spec: ColumnSpec, stored: Stored) -> Stored:
@@ -527,52 +546,86 @@ def _fill_default(spec: ColumnSpec, stored: Stored) -> Stored:
     return Stored(stored.kind, values, np.array(categories, dtype=object), None)
 
 
+def _extra_values(raw: RawColumn) -> npt.NDArray[Any]:
+    """An extra column as given: typed numpy values, or objects with ``None`` where null."""
+    if raw.kind == "datetime":
+        values = np.empty(len(raw.values), dtype=object)
+        values[:] = [
+            None if m else from_micros(int(v)) for v, m in zip(raw.values, raw.missing, strict=True)
+        ]
+        return values
+    if raw.kind in ("int", "bool") and raw.missing.any():
+        values = raw.values.astype(object)
+        values[raw.missing] = None
+        return values
+    return raw.values
+
+
 def _duplicate_keys(
     table: str, key: Sequence[str], columns: Mapping[str, Stored], size: int
 ) -> list[Problem]:
     if not key or size == 0:
         return []
-    codes = np.stack([columns[name].values.astype(np.int64) for name in key], axis=1)
-    usable = (codes >= 0).all(axis=1)
+    usable = np.ones(size, dtype=bool)
+    combined = np.zeros(size, dtype=np.int64)
+    for name in key:
+        codes = columns[name].values.astype(np.int64)
+        categories = columns[name].categories
+        usable &= codes >= 0
+        # Codes index sorted categories, so one int64 per key stays unique (< 2**31 each).
+        combined = combined * (len(categories) if categories is not None else 1) + codes
     rows = np.flatnonzero(usable)
-    _, inverse, counts = np.unique(codes[rows], axis=0, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(combined[rows], return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     repeated = counts[inverse] > 1
     if not repeated.any():
         return []
     problems = []
     groups: dict[int, list[int]] = {}
-    for row, group in zip(rows[repeated], inverse[repeated]):
+    for row, group in zip(rows[repeated], inverse[repeated], strict=True):
         groups.setdefault(int(group), []).append(int(row))
     label = " + ".join(key)
     for members in groups.values():
-        for row in members:
-            others = [r for r in members if r != row]
-            value = tuple(
-                _decode(columns[name], row) for name in key
-            )
+        values = list(zip(*(_decode(columns, name, members) for name in key), strict=True))
+        for row, value in zip(members, values, strict=True):
+            others = [r for r in members[:11] if r != row][:10]
+            more = f" and {len(members) - 11} more" if len(members) > 11 else ""
             problems.append(
                 Problem(
                     row,
                     label,
                     value[0] if len(value) == 1 else value,
-                    f"duplicate {label} (also at rows {', '.join(map(str, others[:10]))})",
+                    f"duplicate {label} (also at rows {', '.join(map(str, others))}{more})",
                 )
             )
     return problems
 
 
-def _decode(column: Stored, row: int) -> Any:
-    if column.categories is None:
-        return column.values[row]
-    code = int(column.values[row])
-    return None if code < 0 else column.categories[code]
+def _decode(columns: Mapping[str, Stored], name: str, rows: Sequence[int]) -> list[Any]:
+    """Stored cells as plain values: text, Decimal amounts, ints (``None`` where missing)."""
+    column = columns[name]
+    index = np.asarray(rows, dtype=np.intp)
+    if column.categories is not None:
+        decoded = np.append(column.categories, np.array([None], dtype=object))
+        return list(decoded[column.values[index]])
+    missing = np.zeros(index.size, bool) if column.missing is None else column.missing[index]
+    values = column.values[index].tolist()
+    if column.kind is ColumnKind.MONEY and "currency" in columns:
+        exponents = exponents_of(columns["currency"].take(index)).tolist()
+        values = [
+            Decimal(v).scaleb(-e) if e >= 0 else v for v, e in zip(values, exponents, strict=True)
+        ]
+    return [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
 
 
 def _missing_problems(
     columns: Mapping[str, Stored], size: int, rule: npt.NDArray[np.bool_], column: str, reason: str
 ) -> list[Problem]:
-    return [Problem(int(r), column, _decode(columns[column], int(r)), reason) for r in np.flatnonzero(rule)]
+    rows = np.flatnonzero(rule).tolist()
+    return [
+        Problem(row, column, value, reason)
+        for row, value in zip(rows, _decode(columns, column, rows), strict=True)
+    ]
 
 
 class Partners(Table):
@@ -675,38 +728,42 @@ class _ChildOfOrders(Table):
         if unknown:
             raise TypeError(f"{cls.__name__} takes no options {sorted(unknown)}")
         given = raw.get("currency")
-        fill: list[Any]
+        problems = []
         if "currency" in context:
             code = lookup_currency(context["currency"]).code
-            fill = [code] * size
+            fill = np.full(size, code, dtype=object)
         elif "orders" in context:
             orders = context["orders"]
             if not isinstance(orders, Orders):
                 raise TypeError(f"orders must be an Orders table, got {type(orders).__name__}")
             by_order = dict(zip(orders["order_id"], orders["currency"], strict=True))
             order_ids = raw.get("order_id")
-            fill = [
-                by_order.get(v) if order_ids is not None else None
-                for v in (order_ids.values if order_ids is not None else [None] * size)
-            ]
+            if order_ids is None:  # reported as a missing required column
+                return []
+            codes, distinct = factorize(order_ids.values, ~order_ids.missing)
+            found: list[str | None] = []
+            unknown_orders: list[int] = []
+            for number, cell in enumerate(distinct):
+                try:
+                    order_id = parse_id(cell.item() if isinstance(cell, np.generic) else cell)
+                except ValueError:  # reported by the order_id column itself
+                    found.append(None)
+                    continue
+                found.append(by_order.get(order_id))
+                if found[-1] is None:
+                    unknown_orders.append(number)
+            fill = np.array([*found, None], dtype=object)[codes]
+            for row in np.flatnonzero(np.isin(codes, unknown_orders)).tolist():
+                value = order_ids.values[row]
+                value = value.item() if isinstance(value, np.generic) else value
+                problems.append(Problem(row, "order_id", value, "unknown order"))
         else:
             return []
-        merged = [
-            given.values[i] if given is not None and not given.missing[i] else fill[i]
-            for i in range(size)
-        ]
-        column = np.empty(size, dtype=object)
-        column[:] = merged
-        raw["currency"] = RawColumn(column, np.array([v is None for v in merged]), "object")
-        problems = []
-        if "orders" in context:
-            order_ids = raw.get("order_id")
-            if order_ids is not None:
-                for row in range(size):
-                    if not order_ids.missing[row] and fill[row] is None:
-                        problems.append(
-                            Problem(row, "order_id", order_ids.values[row], "unknown order")
-                        )
+        if given is not None:
+            present = ~given.missing
+            fill[present] = given.values[present]
+        missing = np.fromiter((v is None for v in fill), dtype=bool, count=size)
+        raw["currency"] = RawColumn(fill, missing, "object")
         return problems
 
 
@@ -757,7 +814,7 @@ class Reversals(_ChildOfOrders):
         problems += _missing_problems(
             columns,
             size,
-            has_amount & (amount.values == 0),
+            has_amount & (columns["currency"].values >= 0) & (amount.values == 0),
             "amount",
             "a reversal amount must be positive; leave it empty to reverse in full",
         )
@@ -775,9 +832,12 @@ class Touchpoints(Table):
         no_partner = columns["partner_id"].values < 0
         no_coupon = columns["coupon_code"].values < 0
         kind = columns["kind"]
-        coupon_kind = kind.values == list(kind.categories or []).index("coupon") if (
-            kind.categories is not None and "coupon" in list(kind.categories)
-        ) else np.zeros(size, bool)
+        categories = [] if kind.categories is None else list(kind.categories)
+        coupon_kind = (
+            kind.values == categories.index("coupon")
+            if "coupon" in categories
+            else np.zeros(size, dtype=bool)
+        )
         problems = _missing_problems(
             columns,
             size,

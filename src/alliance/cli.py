@@ -1,0 +1,312 @@
+"""The ``alliance`` command.
+
+``alliance demo`` generates a synthetic programme and prints what is in it. The demo is a list
+of sections (`DEMO_SECTIONS`): each turns the programme (and what earlier sections computed)
+into a titled table, and the tables are printed with ``rich`` when it is installed, as plain
+text otherwise. Later stages of the library (commissions, settlement, risk) add sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TextIO
+
+from alliance import __version__
+from alliance.datasets import Program, ProgramSummary, synthetic_program
+
+__all__ = ["DEMO_SECTIONS", "Block", "DemoContext", "Section", "main"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One section of output: a titled table of text cells.
+
+    Attributes:
+        title: Heading of the section.
+        headers: Column headings; the first column is left-aligned, the others right-aligned.
+        rows: The cells, one tuple per row.
+        note: A line printed under the table (assumptions, how a figure was computed).
+    """
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+@dataclass
+class DemoContext:
+    """What the demo's sections read: the programme, its summary, and earlier results.
+
+    Attributes:
+        program: The generated programme.
+        summary: ``program.summary()``, computed once.
+        results: Whatever a section computes for the sections after it, by name.
+    """
+
+    program: Program
+    summary: ProgramSummary
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+Section = Callable[[DemoContext], Block]
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _amount(text: str, code: str) -> str:
+    return f"{Decimal(text):,} {code}"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.2%}"
+
+
+def programme_section(context: DemoContext) -> Block:
+    """Size of the programme, traffic, conversion and GMV."""
+    summary = context.summary
+    rows = (
+        ("Window", f"{summary['start'][:10]} to {summary['end'][:10]} ({summary['timezone']})"),
+        ("Partners", _count(summary["partners"]["total"])),
+        ("Clicks", _count(summary["clicks"])),
+        ("Visitors", _count(summary["visitors"])),
+        ("Orders", _count(summary["orders"])),
+        ("Conversion rate (orders / clicks)", _percent(summary["conversion_rate"])),
+        ("Order lines", _count(summary["lines"])),
+        ("Customers", _count(summary["customers"])),
+        ("New-customer orders", _percent(summary["new_customer_share"])),
+        ("Orders with a partner's code", _count(summary["coupon_orders"])),
+        ("GMV", _amount(summary["gmv_usd"], "USD")),
+        ("Average order value", _amount(summary["aov_usd"], "USD")),
+    )
+    return Block("Programme", ("Measure", "Value"), rows)
+
+
+def partners_section(context: DemoContext) -> Block:
+    """Partners by kind, with the KOL pyramid's tiers."""
+    counts = context.summary["partners"]
+    total = counts["total"]
+    rows: list[tuple[str, ...]] = []
+    tiers = {"head": "≥ 1M", "mid": "50k-1M", "nano": "10k-50k"}
+    for kind, number in counts["by_kind"].items():
+        rows.append((kind, _count(number), _percent(number / total if total else 0.0)))
+        if kind == "kol":
+            for tier, reach in tiers.items():
+                size = counts["kol_tiers"][tier]
+                share = _percent(size / total if total else 0.0)
+                rows.append((f"  {tier} ({reach} followers)", _count(size), share))
+    rows.append(("total", _count(total), _percent(1.0 if total else 0.0)))
+    groups = ", ".join(f"{name} {number}" for name, number in counts["by_group"].items())
+    statuses = ", ".join(f"{name} {number}" for name, number in counts["by_status"].items())
+    note = f"Groups: {groups}. Status: {statuses}. Sub-affiliates: {counts['sub_affiliates']}."
+    return Block("Partners by kind", ("Kind", "Partners", "Share"), tuple(rows), note)
+
+
+def gmv_section(context: DemoContext) -> Block:
+    """GMV by order currency, exact, and in US dollars at each order's rate."""
+    summary = context.summary
+    total = Decimal(summary["gmv_usd"])
+    rows = tuple(
+        (
+            row["currency"],
+            _count(row["orders"]),
+            _amount(row["amount"], row["currency"]),
+            _amount(row["usd"], "USD"),
+            _percent(float(Decimal(row["usd"]) / total) if total else 0.0),
+        )
+        for row in summary["gmv"]
+    )
+    footer = ("total", _count(summary["orders"]), "", _amount(summary["gmv_usd"], "USD"), "")
+    note = (
+        "Each order is converted at the rate in force at its own time (FxRates.convert_minor), "
+        "rounded once, then added up."
+    )
+    return Block(
+        "GMV by currency", ("Currency", "Orders", "GMV", "In USD", "Share"), (*rows, footer), note
+    )
+
+
+def reversals_section(context: DemoContext) -> Block:
+    """Refunds, chargebacks and cancellations: counts, full or partial, value."""
+    summary = context.summary
+    rows = tuple(
+        (
+            row["kind"],
+            _count(row["count"]),
+            _count(row["full"]),
+            _count(row["partial"]),
+            _amount(row["usd"], "USD"),
+            _percent(row["share_of_gmv"]),
+        )
+        for row in summary["reversals"]
+    )
+    count = sum(row["count"] for row in summary["reversals"])
+    share = sum(row["share_of_gmv"] for row in summary["reversals"])
+    footer = ("total", _count(count), "", "", _amount(summary["reversed_usd"], "USD"))
+    return Block(
+        "Reversals",
+        ("Kind", "Count", "Full", "Partial", "Value", "Of GMV"),
+        (*rows, (*footer, _percent(share))),
+        "Valued in USD at the reversed order's rate; a full reversal is the order's amount.",
+    )
+
+
+def rates_section(context: DemoContext) -> Block:
+    """Exchange rates per US dollar on the first and the last day."""
+    rows = tuple(
+        (row["currency"], row["first"], row["last"], f"{row['change']:+.2%}")
+        for row in context.summary["fx"]
+    )
+    return Block(
+        "Exchange rates (units per USD)",
+        ("Currency", "First day", "Last day", "Change"),
+        rows,
+        "A daily random walk at each currency's volatility, six significant digits.",
+    )
+
+
+#: The demo's sections, in order. Later stages append theirs.
+DEMO_SECTIONS: list[Section] = [
+    programme_section,
+    partners_section,
+    gmv_section,
+    reversals_section,
+    rates_section,
+]
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _render_plain(title: str, blocks: Sequence[Block], out: TextIO) -> None:
+    print(title, file=out)
+    print("=" * len(title), file=out)
+    for block in blocks:
+        print(file=out)
+        print(block.title, file=out)
+        print("-" * len(block.title), file=out)
+        table = [block.headers, *block.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(block.headers))]
+        for number, row in enumerate(table):
+            cells = [
+                cell.ljust(width) if i == 0 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ]
+            print("  ".join(cells).rstrip(), file=out)
+            if number == 0:
+                print("  ".join("-" * width for width in widths), file=out)
+        if block.note:
+            print(block.note, file=out)
+
+
+def _render_rich(title: str, blocks: Sequence[Block], out: TextIO) -> bool:
+    """Print with rich; False when rich is not installed."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        return False
+    console = Console(file=out)
+    console.rule(f"[bold]{title}")
+    for block in blocks:
+        table = Table(
+            title=block.title,
+            caption=block.note or None,
+            title_style="bold",
+            title_justify="left",
+            caption_justify="left",
+        )
+        for number, header in enumerate(block.headers):
+            table.add_column(header, justify="left" if number == 0 else "right")
+        for row in block.rows:
+            table.add_row(*row)
+        console.print(table)
+    return True
+
+
+def render(title: str, blocks: Sequence[Block], *, out: TextIO, plain: bool = False) -> None:
+    """Print blocks as rich tables when rich is importable (and not `plain`), else as text."""
+    if plain or not _render_rich(title, blocks, out):
+        _render_plain(title, blocks, out)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _demo(args: argparse.Namespace) -> int:
+    try:
+        program = synthetic_program(
+            seed=args.seed, partners=args.partners, clicks=args.clicks, days=args.days
+        )
+    except ValueError as error:
+        print(f"alliance demo: error: {error}", file=sys.stderr)
+        return 2
+    context = DemoContext(program, program.summary())
+    blocks = [section(context) for section in DEMO_SECTIONS]
+    title = f"alliance demo: a synthetic affiliate programme (seed {program.seed})"
+    render(title, blocks, out=sys.stdout, plain=args.plain)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alliance", description="Affiliate marketing logic with exact money."
+    )
+    parser.add_argument("--version", action="version", version=f"alliance {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="generate a synthetic programme and summarise it",
+        description="Generate a deterministic synthetic programme and print a summary.",
+    )
+    demo.add_argument("--seed", type=_whole(0), default=0, help="random seed (default 0)")
+    demo.add_argument(
+        "--partners", type=_whole(1), default=200, help="number of partners (default 200)"
+    )
+    demo.add_argument(
+        "--clicks", type=_whole(0), default=50_000, help="number of clicks (default 50,000)"
+    )
+    demo.add_argument("--days", type=_whole(1), default=90, help="days in the window (default 90)")
+    demo.add_argument("--plain", action="store_true", help="plain text even if rich is installed")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``alliance`` command.
+
+    Args:
+        argv: Arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns:
+        The exit status: 0 on success, 2 on bad arguments.
+
+    Raises:
+        SystemExit: ``--help``, ``--version``, or arguments argparse refuses.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    status: int = args.run(args)
+    return status
