@@ -209,3 +209,13 @@ def test_ratios_of_very_different_sizes_are_exact() -> None:
     tiny = Fraction(1, 2**70)
     assert minors(allocate(Money("0.03", "USD"), [1, tiny, 1])) == [2, 0, 1]
     assert minors(allocate(Money("0.03", "USD"), [tiny, tiny, tiny])) == [1, 1, 1]
+
+
+def test_float_weights_read_as_their_shortest_decimal() -> None:
+    # 0.1 + 0.2 prints as 0.30000000000000004, which is heavier than 0.3: the cent goes there.
+    assert allocate(Money("0.01", "USD"), [0.3, 0.1 + 0.2]) == [
+        Money("0.00", "USD"),
+        Money("0.01", "USD"),
+    ]
+    # Equal-looking floats are equal weights: the tie goes to the earlier one.
+    assert allocate(Money("0.01", "USD"), [0.3, 0.3]) == [Money("0.01", "USD"), Money("0", "USD")]

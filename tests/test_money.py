@@ -615,3 +615,18 @@ def test_pinned_json_schema() -> None:
         "required": ["price"],
     }
     assert Priced.model_json_schema(mode="serialization") == Priced.model_json_schema()
+
+
+def test_amounts_out_of_range_are_refused() -> None:
+    with pytest.raises(InvalidAmount, match="out of range"):
+        Money("1E+999999999", "USD")
+    with pytest.raises(InvalidAmount, match="30 after it"):
+        Money("0." + "0" * 30 + "1", "USD")
+    assert Money("9" * 30, "USD").amount == Decimal("9" * 30)
+
+
+def test_money_division_types() -> None:
+    ratio: Decimal = Money("3.00", "USD") / Money("1.50", "USD")
+    share: Money = Money("3.00", "USD") / 4
+    assert ratio == Decimal(2)
+    assert share == Money("0.75", "USD")

@@ -216,6 +216,17 @@ def test_timestamps_honour_bounds_and_zones(ts: datetime) -> None:
     assert micros(LOW) <= micros(ts) <= micros(HIGH)
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+FOLD_LOW = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)  # EDT, 05:30Z
+FOLD_HIGH = datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=NEW_YORK)  # EST, 06:20Z
+
+
+@SOME
+@given(strategies.timestamps(min_value=FOLD_LOW, max_value=FOLD_HIGH, timezones="America/New_York"))
+def test_timestamp_bounds_are_instants_even_inside_a_fold(ts: datetime) -> None:
+    assert micros(FOLD_LOW) <= micros(ts) <= micros(FOLD_HIGH)
+
+
 def test_timestamps_reach_both_sides_of_a_dst_fold() -> None:
     london = strategies.timestamps(
         min_value=datetime(2026, 10, 25, 0, 0, tzinfo=UTC),
@@ -246,7 +257,7 @@ def test_periods_include_short_dst_days() -> None:
     day = find(
         strategies.periods(kind="day", tz="America/New_York"),
         lambda p: p.duration != timedelta(days=1),
-        settings=settings(max_examples=500, database=None),
+        settings=FIND,
     )
     assert day.duration in (timedelta(hours=23), timedelta(hours=25))
 

@@ -23,6 +23,7 @@ from alliance._kernels import (
     allocate_minor as _allocate_minor,
 )
 from alliance._kernels import (
+    as_int64,
     decimal_to_ratio,
     mul_div_round,
     rounding_mode,
@@ -32,18 +33,6 @@ from alliance._money import parse_amount
 __all__ = ["allocate_minor", "multiply_minor", "rescale_minor"]
 
 Int64Array = npt.NDArray[np.int64]
-
-
-def _integers(values: npt.ArrayLike, name: str) -> Int64Array:
-    array = np.asarray(values)
-    if array.dtype.kind == "f":
-        raise TypeError(
-            f"{name} must hold integer minor units, got floats ({array.dtype}); "
-            "a float cannot hold money exactly"
-        )
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer minor units, got dtype {array.dtype}")
-    return array.astype(np.int64, copy=False)
 
 
 def multiply_minor(
@@ -71,7 +60,7 @@ def multiply_minor(
         >>> multiply_minor([1999, 1000, 5], "0.075").tolist()
         [150, 75, 0]
     """
-    amounts = _integers(minor, "minor")
+    amounts = as_int64(minor, "minor")
     chosen = rounding_mode(mode)
     if isinstance(rate, str) or not isinstance(rate, Sequence | np.ndarray):
         numerator, denominator = decimal_to_ratio(parse_amount(rate, what="rate"))
@@ -109,7 +98,7 @@ def rescale_minor(
         >>> rescale_minor([12345, 12350, -12350], exponent=4, to_exponent=2).tolist()
         [123, 124, -124]
     """
-    amounts = _integers(values, "values")
+    amounts = as_int64(values, "values")
     if to_exponent >= exponent:
         return mul_div_round(amounts, 10 ** (to_exponent - exponent), 1, rounding_mode(mode))
     return mul_div_round(amounts, 1, 10 ** (exponent - to_exponent), rounding_mode(mode))
@@ -140,7 +129,7 @@ def allocate_minor(
         [3334, 3333, 3333, 5, 2]
     """
     return _allocate_minor(
-        _integers(totals, "totals"),
-        _integers(weights, "weights"),
-        None if groups is None else _integers(groups, "groups"),
+        as_int64(totals, "totals"),
+        as_int64(weights, "weights"),
+        None if groups is None else as_int64(groups, "groups"),
     )

@@ -21,6 +21,7 @@ __all__ = [
     "ROUNDING_MODES",
     "RoundingMode",
     "allocate_minor",
+    "as_int64",
     "decimal_to_minor",
     "decimal_to_ratio",
     "mul_div_round",
@@ -162,11 +163,17 @@ def decimal_to_minor(value: Decimal, exponent: int, mode: RoundingMode | None) -
     return round_quotient(numerator, denominator, mode)
 
 
-def _as_int64(values: npt.ArrayLike, name: str) -> Int64Array:
+def as_int64(values: npt.ArrayLike, name: str) -> Int64Array:
+    """Integer minor units (or codes) as int64; floats and out-of-range values refused."""
     array = np.asarray(values)
     if array.size == 0:
         # np.asarray([]) is float64; an empty list is still a valid empty column.
         return np.zeros(array.shape, dtype=np.int64)
+    if array.dtype.kind == "f":
+        raise TypeError(
+            f"{name} must hold integers, got floats ({array.dtype}); "
+            "a float cannot hold money exactly"
+        )
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
     if array.dtype.kind == "u" and array.size and int(array.max()) > INT64_MAX:
@@ -210,12 +217,12 @@ def mul_div_round(
         MoneyOverflow: A result does not fit in int64 (the rows are named).
         ValueError: A denominator is not positive.
     """
-    amounts = _as_int64(values, "values")
+    amounts = as_int64(values, "values")
     rows = np.arange(amounts.size) if positions is None else np.asarray(positions).reshape(-1)
     if _needs_exact(numerator) or _needs_exact(denominator):
         return _mul_div_round_exact(amounts, numerator, denominator, mode, rows)
-    num = np.broadcast_to(_as_int64(numerator, "numerator"), amounts.shape)
-    den = np.broadcast_to(_as_int64(denominator, "denominator"), amounts.shape)
+    num = np.broadcast_to(as_int64(numerator, "numerator"), amounts.shape)
+    den = np.broadcast_to(as_int64(denominator, "denominator"), amounts.shape)
     if den.size and int(den.min()) <= 0:
         raise ValueError("denominators must be strictly positive")
     if _products_fit(amounts, num):
@@ -299,14 +306,14 @@ def allocate_minor(
             whose group has no rows.
         MoneyOverflow: A total is -2**63, whose magnitude does not fit in int64.
     """
-    total_by_group = _as_int64(np.atleast_1d(totals), "totals")
+    total_by_group = as_int64(np.atleast_1d(totals), "totals")
     if total_by_group.size and int(total_by_group.min()) < -INT64_MAX:
         raise MoneyOverflow("totals hold -2**63, whose magnitude does not fit in int64")
     row_weights = _as_weights(weights)
     if groups is None:
         row_groups = np.zeros(row_weights.shape, dtype=np.int64)
     else:
-        row_groups = _as_int64(groups, "groups")
+        row_groups = as_int64(groups, "groups")
     if row_weights.size and int(row_weights.min()) < 0:
         raise ValueError("weights must be non-negative")
     group_count = total_by_group.size
@@ -371,7 +378,7 @@ def allocate_minor(
 def _as_weights(weights: npt.ArrayLike) -> npt.NDArray[Any]:
     array = np.asarray(weights)
     if array.dtype != object or array.size == 0:
-        return _as_int64(array, "weights")
+        return as_int64(array, "weights")
     if not all(isinstance(w, int | np.integer) and not isinstance(w, bool) for w in array.flat):
         raise TypeError("weights of dtype object must all be integers")
     exact = np.array([int(w) for w in array.flat], dtype=object).reshape(array.shape)

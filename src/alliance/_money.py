@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd, lcm
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 import numpy as np
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -34,6 +34,11 @@ MONEY_CONTEXT = decimal.Context(
     rounding=decimal.ROUND_HALF_EVEN,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
+
+#: Bounds on parsed amounts: far beyond any real money, and they keep a hostile input such as
+#: "1E+999999999" from turning into a billion-digit integer later on.
+MAX_DIGITS = 30
+MAX_PLACES = 30
 
 _MONEY_TEXT = re.compile(
     r"^\s*(?:(?P<pre>[A-Za-z]{3})\s+)?(?P<amount>[-+]?[0-9][0-9_]*(?:\.[0-9]*)?|[-+]?\.[0-9]+)"
@@ -85,6 +90,12 @@ def parse_amount(value: Any, *, what: str = "amount") -> Decimal:
         )
     if not result.is_finite():
         raise InvalidAmount(f"{what} {value!r} is not a finite number")
+    places = -int(result.as_tuple().exponent)
+    if result and (result.adjusted() >= MAX_DIGITS or places > MAX_PLACES):
+        raise InvalidAmount(
+            f"{what} {value!r} is out of range: at most {MAX_DIGITS} digits before the point "
+            f"and {MAX_PLACES} after it"
+        )
     return result
 
 
@@ -240,7 +251,13 @@ class Money:
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other: object) -> Any:
+    @overload
+    def __truediv__(self, other: Money) -> Decimal: ...
+
+    @overload
+    def __truediv__(self, other: int | Decimal) -> Money: ...
+
+    def __truediv__(self, other: object) -> Money | Decimal:
         if isinstance(other, Money):
             self._same_currency(other, "divide")
             if not other._amount:
@@ -418,10 +435,11 @@ def _weight(value: Any, position: int) -> Fraction:
             raise ValueError(f"weights[{position}] must be finite, got {value!r}")
         weight = Fraction(value)
     elif isinstance(value, float | np.floating):
-        # A weight is a ratio, not money: take the float's exact binary value.
+        # A weight is a ratio, not money. Read it as the shortest decimal that prints as the
+        # float, so 0.3 weighs 3/10 and ties between equal-looking weights go to the earlier one.
         if not np.isfinite(value):
             raise ValueError(f"weights[{position}] must be finite, got {value!r}")
-        weight = Fraction(float(value))
+        weight = Fraction(Decimal(repr(float(value))))
     elif isinstance(value, str):
         weight = Fraction(parse_amount(value, what=f"weights[{position}]"))
     else:

@@ -15,7 +15,7 @@ from alliance._currency import currency
 from alliance._fx import FxRates
 from alliance._periods import periods_between, require_aware, shift, to_micros, zone
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals, Touchpoints
-from alliance.datasets import _stages as stages
+from alliance.datasets import _sales, _traffic
 from alliance.datasets import _world as world
 from alliance.datasets._assemble import Labels, build_table, fixed_text
 from alliance.datasets._program import Program
@@ -138,12 +138,12 @@ def synthetic_program(
         cookie_days=cookie_days,
         impression_rate=impression_rate,
     )
-    market = stages.markets(settings.currencies)
-    crew = stages.partners(settings, market)
-    traffic = stages.clicks(settings, market, crew)
-    sales = stages.orders(settings, market, crew, traffic)
-    returns = stages.reversals(settings, market, crew, sales)
-    journeys = stages.touchpoints(settings, crew, traffic, sales)
+    market = _traffic.markets(settings.currencies)
+    crew = _traffic.partners(settings, market)
+    traffic = _traffic.clicks(settings, market, crew)
+    sales = _sales.orders(settings, market, crew, traffic)
+    returns = _sales.reversals(settings, market, crew, sales)
+    journeys = _sales.touchpoints(settings, crew, traffic, sales)
     # A fraud-injection stage goes here: it appends labelled rows to the drafts (and returns
     # the labels), before the drafts become tables.
     return _program(settings, timezone, start, market, crew, traffic, sales, returns, journeys)
@@ -191,7 +191,7 @@ def _settings(
     cancellation_rate: Any,
     cookie_days: Any,
     impression_rate: Any,
-) -> stages.Settings:
+) -> _traffic.Settings:
     if isinstance(currencies, str) or not isinstance(currencies, Sequence):
         raise ValueError(
             f"currencies must be a sequence of codes such as ('USD', 'EUR'), got {currencies!r}"
@@ -224,7 +224,7 @@ def _settings(
             "refund_rate * 1.3 + chargeback_rate * 3 + cancellation_rate must not exceed 1 "
             f"(partner and market factors apply), got {worst:.3f}"
         )
-    return stages.Settings(
+    return _traffic.Settings(
         seed=_whole("seed", seed, 0),
         partners=_whole("partners", partners, 1),
         clicks=_whole("clicks", clicks, 0),
@@ -274,7 +274,7 @@ def _shared(make: Any, count: int) -> Any:
 
 def _hashes(prefix: str, salt: int) -> Any:
     def make(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
-        digest = stages.mix(numbers, salt).tolist()
+        digest = _traffic.mix(numbers, salt).tolist()
         return np.array([f"{prefix}{value:016x}" for value in digest], dtype=object)
 
     return make
@@ -294,15 +294,15 @@ def _addresses(values: npt.NDArray[np.int64]) -> Any:
 
 
 def _program(
-    settings: stages.Settings,
+    settings: _traffic.Settings,
     timezone: str,
     start: datetime,
-    market: stages.Markets,
-    crew: stages.PartnerDraft,
-    traffic: stages.ClickDraft,
-    sales: stages.OrderDraft,
-    returns: stages.ReversalDraft,
-    journeys: stages.TouchDraft,
+    market: _traffic.Markets,
+    crew: _traffic.PartnerDraft,
+    traffic: _traffic.ClickDraft,
+    sales: _sales.OrderDraft,
+    returns: _sales.ReversalDraft,
+    journeys: _sales.TouchDraft,
 ) -> Program:
     seed = settings.seed
     partner_count = crew.kind.size
@@ -316,7 +316,7 @@ def _program(
             "partner_id": Labels(np.arange(partner_count), partner_id),
             "name": Labels(np.arange(partner_count), crew.names),
             "kind": Labels.of(crew.kind, kinds),
-            "group": Labels.of(crew.group, stages.GROUPS),
+            "group": Labels.of(crew.group, _traffic.GROUPS),
             "parent_id": Labels(crew.parent, partner_id),
             "country": Labels.of(crew.country, countries),
             "payout_currency": Labels.of(market.currency_of[crew.country], codes),
@@ -325,12 +325,12 @@ def _program(
             "audience_size": crew.audience,
             "engagement_rate": crew.engagement,
             "categories": crew.categories,
-            "status": Labels.of(crew.status, stages.STATUSES),
+            "status": Labels.of(crew.status, _traffic.STATUSES),
             "joined_at": crew.joined_us,
         },
         extras={"coupon_code": crew.codes},
     )
-    _, agent, address = stages.visitor_devices(settings, sales.visitor_country)
+    _, agent, address = _traffic.visitor_devices(settings, sales.visitor_country)
     addresses, address_code = np.unique(address, return_inverse=True)
     visitor_count = sales.visitor_country.size
     visitor_id = _shared(_ids("V", visitor_count), visitor_count)
@@ -386,7 +386,7 @@ def _program(
     sku_names = tuple(
         f"{name[:3].upper()}-{number:03d}"
         for name in world.CATEGORIES
-        for number in range(1, stages.SKUS_PER_CATEGORY + 1)
+        for number in range(1, _sales.SKUS_PER_CATEGORY + 1)
     )
     lines = build_table(
         Lines,
@@ -409,7 +409,7 @@ def _program(
             "visitor_id": Labels(journeys.visitor, visitor_id),
             "ts": journeys.ts,
             "partner_id": Labels(journeys.partner, partner_id),
-            "kind": Labels.of(journeys.kind, stages.TOUCH_KINDS),
+            "kind": Labels.of(journeys.kind, _sales.TOUCH_KINDS),
             "coupon_code": Labels(np.where(journeys.coupon, journeys.partner, -1), crew.codes),
         },
     )
@@ -430,10 +430,10 @@ def _program(
 
 
 def _reversal_table(
-    returns: stages.ReversalDraft, sales: stages.OrderDraft, order_id: Any, codes: tuple[str, ...]
+    returns: _sales.ReversalDraft, sales: _sales.OrderDraft, order_id: Any, codes: tuple[str, ...]
 ) -> Reversals:
     count = returns.ts.size
-    kinds = stages.REVERSAL_KINDS
+    kinds = _sales.REVERSAL_KINDS
     reasons = tuple(text for kind in kinds for text in world.REASONS[kind])
     sizes = np.array([len(world.REASONS[kind]) for kind in kinds], dtype=np.int64)
     first = np.cumsum(sizes) - sizes
@@ -456,7 +456,7 @@ def _reversal_table(
     )
 
 
-def _rates(settings: stages.Settings, timezone: str, start: datetime) -> FxRates:
+def _rates(settings: _traffic.Settings, timezone: str, start: datetime) -> FxRates:
     """Daily rates per US dollar from the first local day of the window to the last."""
     end = shift(start, tz=timezone, days=settings.days)
     days = periods_between(start, end, "day", tz=timezone)
@@ -465,7 +465,7 @@ def _rates(settings: stages.Settings, timezone: str, start: datetime) -> FxRates
         if code == "USD":
             continue
         market = world.MARKETS[code]
-        gen = stages.rng(settings.seed, 8, sorted(world.MARKETS).index(code))
+        gen = _traffic.rng(settings.seed, 8, sorted(world.MARKETS).index(code))
         daily = market.annual_volatility / np.sqrt(365.0)
         steps = np.concatenate([[0.0], gen.standard_normal(len(days) - 1) * daily])
         levels = market.usd_rate * np.exp(0.03 * gen.standard_normal() + np.cumsum(steps))

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache, partial
 from typing import Any, Final, TypeVar, get_args
-from zoneinfo import ZoneInfo
 
 import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
@@ -61,6 +61,7 @@ from alliance._periods import (
     PayoutSchedule,
     Period,
     PeriodKind,
+    from_micros,
     period_of,
     require_aware,
     to_micros,
@@ -446,10 +447,12 @@ def timestamps(
 ) -> SearchStrategy[datetime]:
     """Aware datetimes in real IANA zones, between two instants.
 
-    Each value is a real instant (never a wall time skipped by a DST change) expressed in a
-    zone drawn from `timezones`, with ``fold=1`` exactly when it is the second occurrence of
-    a repeated wall time. Recent Hypothesis versions also favour instants near the zones'
-    offset changes.
+    Each value is an instant drawn between the bounds and then expressed in a zone from
+    `timezones`, so it is never a wall time skipped by a DST change, and ``fold=1`` marks
+    exactly the second occurrence of a repeated wall time. About one draw in four lands within
+    a couple of hours (or a microsecond) of a UTC-offset change or a local month start, where
+    23- and 25-hour days, skipped midnights and period boundaries live. Examples shrink
+    towards `min_value`.
 
     Args:
         min_value: Earliest instant (aware). Default 2000-01-01T00:00Z.
@@ -461,35 +464,77 @@ def timestamps(
 
     Raises:
         InvalidArgument: A naive bound, ``min_value > max_value``, or an unknown zone.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> find(timestamps(timezones="Asia/Shanghai"), lambda ts: True).isoformat()
+        '2000-01-01T08:00:00+08:00'
     """
     low = _instant_option(min_value, "min_value")
     high = _instant_option(max_value, "max_value")
-    _check_order(low, high, "min_value", "max_value")
+    # As instants: comparing two datetimes of one zone would ignore their fold.
+    first, last = to_micros(low), to_micros(high)
+    _check_order(first, last, "min_value", "max_value", given=(low, high))
     names = _zones_option(timezones, "timezones")
-    # In UTC, so that comparing with a value in the bounds' own zone respects its fold.
-    first, last = low.astimezone(UTC), high.astimezone(UTC)
-    options = []
     for name in names:
-        tz = ZoneInfo(name)
         try:
-            local_low = low.astimezone(tz).replace(tzinfo=None)
-            local_high = high.astimezone(tz).replace(tzinfo=None)
+            low.astimezone(zone(name)), high.astimezone(zone(name))
         except OverflowError:
             raise InvalidArgument(
-                f"min_value={low!r} and max_value={high!r} must be representable in {name}"
+                f"min_value={_show(low)} and max_value={_show(high)} must be representable "
+                f"in {name}"
             ) from None
-        options.append(
-            st.datetimes(local_low, local_high, timezones=st.just(tz), allow_imaginary=False)
-            .map(_canonical)
-            # A wall time at a bound inside a DST fold can name an instant just outside.
-            .filter(lambda ts: first <= ts <= last)
-        )
-    return st.one_of(*options)
+    return st.one_of(
+        *(_instants(name, first, last).map(partial(from_micros, tz=name)) for name in names)
+    )
 
 
-def _canonical(ts: datetime) -> datetime:
-    """The same instant with ``fold`` set only where the wall time happens twice."""
-    return ts.astimezone(UTC).astimezone(ts.tzinfo)
+_HOUR_US: Final = 3_600_000_000
+
+
+@st.composite
+def _instants(draw: st.DrawFn, name: str, first: int, last: int) -> int:
+    """Microseconds in ``[first, last]``, one draw in four near a landmark of zone `name`."""
+    uniform = st.integers(first, last)
+    if not draw(st.sampled_from((False, False, False, True))):
+        return draw(uniform)
+    year = draw(st.integers(from_micros(first).year, from_micros(last).year))
+    changes = _offset_changes(name, year)
+    near_change: bool = draw(st.booleans())
+    if changes and near_change:
+        landmark = draw(st.sampled_from(changes))
+    else:
+        month_start = datetime(year, draw(st.integers(1, 12)), 1, tzinfo=zone(name))
+        landmark = to_micros(month_start)
+    nudge = draw(st.integers(-1, 1) | st.integers(-2 * _HOUR_US, 2 * _HOUR_US))
+    return min(max(landmark + nudge, first), last)
+
+
+@lru_cache(maxsize=1024)
+def _offset_changes(name: str, year: int) -> tuple[int, ...]:
+    """The instants (microseconds, UTC) in `year` at which zone `name` changes its offset."""
+    tz = zone(name)
+
+    def offset(us: int) -> timedelta | None:
+        return from_micros(us).astimezone(tz).utcoffset()
+
+    day = 24 * _HOUR_US
+    moment = to_micros(datetime(year, 1, 1, tzinfo=UTC))
+    end = to_micros(datetime(year + 1, 1, 1, tzinfo=UTC)) if year < 9999 else moment + 364 * day
+    changes = []
+    while moment < end:
+        following = min(moment + day, end)
+        if offset(following) != offset(moment):
+            before, after = moment, following
+            while after - before > 1:
+                middle = (before + after) // 2
+                if offset(middle) == offset(before):
+                    before = middle
+                else:
+                    after = middle
+            changes.append(after)
+        moment = following
+    return tuple(changes)
 
 
 def periods(
@@ -529,7 +574,9 @@ def periods(
         chosen = draw(st.sampled_from(kinds))
         instant = draw(instants[name])
         if chosen == "custom":
-            return Period.custom(instant, instant + draw(durations), tz=name)
+            # Elapsed time: adding to a zoned datetime would move its wall clock instead.
+            end = instant.astimezone(UTC) + draw(durations)
+            return Period.custom(instant, end, tz=name)
         return period_of(instant, chosen, name)
 
     return draw_period()
@@ -634,7 +681,7 @@ def fx_rates(
     pivot_code = (_codes_option(pivot, "pivot") or ("USD",))[0]
     start = _instant_option(since, "since")
     end = _instant_option(until, "until")
-    _check_order(start, end, "since", "until")
+    _check_order(to_micros(start), to_micros(end), "since", "until", given=(start, end))
     if isinstance(max_updates, bool) or not isinstance(max_updates, int) or max_updates < 0:
         raise _invalid("max_updates", max_updates, "a non-negative int")
     if currencies is None:
@@ -649,10 +696,11 @@ def fx_rates(
         if not given:
             raise _invalid("currencies", currencies, f"at least one code other than {pivot_code}")
         others = st.just(given)
-    if start == end or max_updates == 0:
+    if to_micros(start) == to_micros(end) or max_updates == 0:
         updates: SearchStrategy[list[datetime]] = st.just([])
     else:
-        later = timestamps(min_value=start + timedelta(microseconds=1), max_value=end)
+        after_start = start.astimezone(UTC) + timedelta(microseconds=1)
+        later = timestamps(min_value=after_start, max_value=end)
         updates = st.lists(later, max_size=max_updates, unique_by=to_micros)
 
     @st.composite
