@@ -74,7 +74,8 @@ def _write_csv(table: al.Table, path: Path) -> None:
             writer.writerow(cells)
 
 
-ROUND_TRIP = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts come from the hypothesis profile (tests/conftest.py: dev 30, ci 100).
+ROUND_TRIP = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @ROUND_TRIP

@@ -421,8 +421,8 @@ def test_ids_equal_after_cleaning_are_duplicates() -> None:
             [(1, "amount", Decimal("Infinity"), "is not a finite number")],
         ),
         (
-            [{"amount": "1e400"}],
-            [(0, "amount", "1e400", "amount is too large for int64 minor units")],
+            [{"amount": "1e25"}],
+            [(0, "amount", "1e25", "amount is too large for int64 minor units")],
         ),
     ],
 )
@@ -922,3 +922,31 @@ def test_touchpoints_checks() -> None:
     table, rejects = al.Touchpoints.from_records(rows, errors="collect")
     assert table["kind"].tolist() == ["click", "coupon", "impression"]
     assert rejects.rows == (1, 2)
+
+
+def test_dictionary_encoded_frame_columns() -> None:
+    frame = _frame()
+    categorical = frame.assign(currency=frame["currency"].astype("category"))
+    polars_frame = pl.from_pandas(frame)
+    arrow_table = pa.Table.from_pandas(frame)
+    dictionary = arrow_table.set_column(
+        3, "currency", arrow_table.column("currency").dictionary_encode()
+    )
+    for native in (
+        categorical,
+        polars_frame.with_columns(pl.col("currency").cast(pl.Categorical)),
+        polars_frame.with_columns(pl.col("currency").cast(pl.Enum(["EUR", "JPY"]))),
+        dictionary,
+    ):
+        table = al.Orders.from_frame(native)
+        assert table["currency"].tolist() == ["EUR", "JPY"]
+        assert table["amount"].tolist() == [150, 300]
+
+
+def test_unsigned_amounts_past_int64_are_reported_as_given() -> None:
+    frame = _frame(amount=pd.array([2**63, 3], dtype="uint64"))
+    with pytest.raises(DataError) as caught:
+        al.Orders.from_frame(frame)
+    assert _problems(caught.value) == [
+        (0, "amount", 2**63, "amount is too large for int64 minor units")
+    ]

@@ -153,7 +153,13 @@ def columns_from_frame(frame: Any) -> tuple[dict[str, RawColumn], int]:
         dtype = series.dtype
         if dtype.is_integer():
             kind: RawKind = "int"
-            values = np.asarray(series.fill_null(0).to_numpy()).astype(np.int64)
+            values = np.asarray(series.fill_null(0).to_numpy())
+            if values.dtype.kind == "u" and values.size and int(values.max()) > 2**63 - 1:
+                # Past int64: keep Python ints, so that a huge value is reported as it is.
+                kind, values = "object", values.astype(object)
+                values[missing] = np.array(None, dtype=object)
+            else:
+                values = values.astype(np.int64)
         elif dtype.is_float():
             kind = "float"
             values = np.asarray(series.to_numpy(), dtype=np.float64)

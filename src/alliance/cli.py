@@ -215,6 +215,7 @@ def _render_rich(title: str, blocks: Sequence[Block], out: TextIO) -> bool:
     console = Console(file=out)
     console.rule(f"[bold]{title}")
     for block in blocks:
+        console.print()
         table = Table(
             title=block.title,
             caption=block.note or None,

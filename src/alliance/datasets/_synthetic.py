@@ -17,7 +17,7 @@ from alliance._periods import periods_between, require_aware, shift, to_micros, 
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals, Touchpoints
 from alliance.datasets import _sales, _traffic
 from alliance.datasets import _world as world
-from alliance.datasets._assemble import Labels, build_table, fixed_text
+from alliance.datasets._assemble import LabelMaker, Labels, build_table, fixed_text
 from alliance.datasets._program import Program
 
 __all__ = ["DEFAULT_CURRENCIES", "DEFAULT_START", "synthetic_program"]
@@ -248,7 +248,7 @@ def _settings(
 # -- tables -----------------------------------------------------------------------------------
 
 
-def _ids(prefix: str, count: int) -> Any:
+def _ids(prefix: str, count: int) -> LabelMaker:
     """Labels ``prefix`` + a zero-padded number, wide enough for `count` numbers."""
     width = max(4, len(str(max(count - 1, 0))))
 
@@ -259,7 +259,7 @@ def _ids(prefix: str, count: int) -> Any:
     return make
 
 
-def _shared(make: Any, count: int) -> Any:
+def _shared(make: LabelMaker, count: int) -> LabelMaker:
     """A label maker that formats all `count` labels once, for columns of several tables."""
     cache: list[npt.NDArray[np.object_]] = []
 
@@ -272,7 +272,7 @@ def _shared(make: Any, count: int) -> Any:
     return lookup
 
 
-def _hashes(prefix: str, salt: int) -> Any:
+def _hashes(prefix: str, salt: int) -> LabelMaker:
     def make(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
         digest = _traffic.mix(numbers, salt).tolist()
         return np.array([f"{prefix}{value:016x}" for value in digest], dtype=object)
@@ -280,7 +280,7 @@ def _hashes(prefix: str, salt: int) -> Any:
     return make
 
 
-def _addresses(values: npt.NDArray[np.int64]) -> Any:
+def _addresses(values: npt.NDArray[np.int64]) -> LabelMaker:
     def make(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
         chosen = values[numbers]
         # Every octet has three digits (see `visitor_devices`), so the text is fixed-width.
@@ -430,7 +430,10 @@ def _program(
 
 
 def _reversal_table(
-    returns: _sales.ReversalDraft, sales: _sales.OrderDraft, order_id: Any, codes: tuple[str, ...]
+    returns: _sales.ReversalDraft,
+    sales: _sales.OrderDraft,
+    order_id: LabelMaker,
+    codes: tuple[str, ...],
 ) -> Reversals:
     count = returns.ts.size
     kinds = _sales.REVERSAL_KINDS
