@@ -27,7 +27,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --hypothesis-profile=ci
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test: lint typecheck pytest docs
 

@@ -237,7 +237,7 @@ def test_money_times_float_is_refused() -> None:
     with pytest.raises(FloatNotAllowed):
         0.5 * usd("2")
     with pytest.raises(FloatNotAllowed, match=r"cannot divide money by the float 0\.5"):
-        usd("2") / 0.5
+        usd("2") / 0.5  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(

@@ -950,3 +950,64 @@ def test_unsigned_amounts_past_int64_are_reported_as_given() -> None:
     assert _problems(caught.value) == [
         (0, "amount", 2**63, "amount is too large for int64 minor units")
     ]
+
+
+def test_from_arrays_reads_the_stored_layout() -> None:
+    clicks = al.Clicks.from_arrays(
+        {
+            "click_id": np.array(["c1", "c2", "c3"]),
+            # 2026-10-01T02:00:00Z and one second later, as µs since the epoch
+            "ts": np.array([1_790_820_000_000_000, 1_790_820_001_000_000, 1_790_820_001_000_000]),
+            "partner_id": (np.array([1, 0, 1]), ["site-9", "kol-1"]),
+            "visitor_id": (np.array([0, -1, 0]), np.array(["v1"], dtype=object)),
+            "campaign": np.array(["x", "y", "z"]),
+        }
+    )
+    assert clicks["partner_id"].tolist() == ["kol-1", "site-9", "kol-1"]
+    codes, categories = clicks.codes("partner_id")
+    assert categories.tolist() == ["kol-1", "site-9"] and codes.tolist() == [0, 1, 0]
+    assert clicks["visitor_id"].tolist() == ["v1", None, "v1"]
+    assert clicks.to_records()[1]["ts"] == datetime(2026, 10, 1, 2, 0, 1, tzinfo=UTC)
+    assert clicks["campaign"].tolist() == ["x", "y", "z"]
+
+
+def test_from_arrays_money_flags_and_the_same_checks_as_records() -> None:
+    orders = al.Orders.from_arrays(
+        {
+            "order_id": np.array(["a", "b"]),
+            "ts": np.array([0, 1]),
+            "amount_minor": np.array([1999, 1200]),
+            "currency": np.array(["USD", "JPY"]),
+            "is_new_customer": np.array([1, -1], dtype=np.int8),
+        }
+    )
+    assert [r["amount"] for r in orders.to_records()] == [Decimal("19.99"), Decimal("1200")]
+    assert orders["is_new_customer"].tolist() == [1, -1]
+    with pytest.raises(DataError) as caught:
+        al.Orders.from_arrays(
+            {
+                "order_id": np.array(["a", "a", " "]),
+                "ts": np.array([0, 1, 2]),
+                "amount_minor": np.array([100, -5, 1]),
+                "currency": (np.array([0, 0, 1]), ["USD", "XYZ"]),
+            }
+        )
+    found = {(p.row, p.column, p.reason.split(" (")[0]) for p in caught.value.problems}
+    assert found == {
+        (0, "order_id", "duplicate order_id"),
+        (1, "order_id", "duplicate order_id"),
+        (1, "amount", "amount must not be negative"),
+        (2, "order_id", "an id must not be empty"),
+        (2, "currency", "unknown currency 'XYZ': not an active ISO 4217 code"),
+    }
+
+
+def test_from_arrays_refuses_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="columns differ in length"):
+        al.Clicks.from_arrays({"click_id": np.array(["a"]), "ts": np.array([1, 2])})
+    with pytest.raises(ValueError, match=r"codes must lie in -1 \.\. 0"):
+        al.Clicks.from_arrays({"click_id": (np.array([0, 1]), ["a"]), "ts": np.array([1, 2])})
+    with pytest.raises(TypeError, match="datetime64 carries no time zone"):
+        al.Clicks.from_arrays(
+            {"click_id": np.array(["a"]), "ts": np.array(["2026-01-01"], dtype="datetime64[us]")}
+        )

@@ -161,14 +161,7 @@ def _reason(error: Exception) -> str:
 def _problems_at(
     rows: npt.NDArray[np.intp], name: str, raw: RawColumn, reason: str
 ) -> list[Problem]:
-    return [Problem(int(r), name, _cell(raw, int(r)), reason) for r in rows]
-
-
-def _cell(raw: RawColumn, row: int) -> Any:
-    if raw.missing[row]:
-        return None
-    value = raw.values[row]
-    return value.item() if isinstance(value, np.generic) else value
+    return [Problem(int(r), name, raw.cell(int(r)), reason) for r in rows]
 
 
 def _missing_problems(spec: ColumnSpec, raw: RawColumn) -> list[Problem]:
@@ -225,7 +218,9 @@ def _encode(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[P
     present = ~raw.missing
     if raw.kind == "object":
         first_codes, distinct = factorize(raw.values, present)
-    elif raw.kind in ("int", "bool", "float"):
+    elif raw.kind == "codes" and raw.categories is not None:
+        first_codes, distinct = raw.values, list(raw.categories)
+    elif raw.kind in ("int", "bool", "float", "strings"):
         distinct_values, inverse = np.unique(raw.values[present], return_inverse=True)
         first_codes = np.full(size, -1, dtype=np.int64)
         first_codes[present] = inverse.reshape(-1)
@@ -241,43 +236,69 @@ def _encode(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[P
         return stored, problems + _problems_at(
             rows, spec.name, raw, f"expected text, got a {raw.kind.replace('_', ' ')} column"
         )
-    parse = _CELL_PARSERS.get(spec.kind)
-    cleaned: list[str | None] = []
-    reasons: dict[int, str] = {}
-    for number, value in enumerate(distinct):
-        try:
-            if spec.kind is ColumnKind.ENUM:
-                # Exactly as the model's Literal: the same value means the same thing.
-                if not isinstance(value, str) or value not in spec.choices:
-                    raise ValueError(f"{value!r} is not one of {', '.join(spec.choices)}")
-                cleaned.append(value)
-            elif parse is not None:
-                cleaned.append(parse(value))
-            else:  # pragma: no cover - every encoded kind has a parser
-                cleaned.append(str(value))
-        except (ValueError, TypeError, AllianceError) as error:
-            cleaned.append(None)
-            reasons[number] = _reason(error)
-    categories = sorted({c for c in cleaned if c is not None})
-    position = {c: i for i, c in enumerate(categories)}
-    remap = np.array([position[c] if c is not None else -1 for c in cleaned] + [-1], np.int64)
+    categories, remap, reasons = _categorize(spec, distinct)
     codes = remap[first_codes].astype(np.int32)  # -1 indexes the trailing -1
     if reasons:
         bad = np.array(sorted(reasons), dtype=np.int64)
         for row in np.flatnonzero(np.isin(first_codes, bad)):
             problems.append(
-                Problem(int(row), spec.name, _cell(raw, int(row)), reasons[int(first_codes[row])])
+                Problem(int(row), spec.name, raw.cell(int(row)), reasons[int(first_codes[row])])
             )
     missing = codes < 0
     return (
         Stored(
             spec.kind,
             codes,
-            np.array(categories, dtype=object),
+            categories,
             missing if missing.any() else None,
         ),
         problems,
     )
+
+
+def _categorize(
+    spec: ColumnSpec, distinct: list[Any]
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64], dict[int, str]]:
+    """Parse each distinct value once and number the clean ones in sorted order.
+
+    Returns:
+        The sorted categories; for each distinct value its category number (-1 when it was
+        refused) followed by a trailing -1 for missing cells; the reason for each refusal.
+    """
+    reasons: dict[int, str] = {}
+    if spec.kind in (ColumnKind.ID, ColumnKind.TEXT) and all(type(v) is str for v in distinct):
+        # Plain strings, the common case: check and sort them in numpy, not one by one.
+        text = np.array(distinct, dtype=str) if distinct else np.array([], dtype=str)
+        if spec.kind is ColumnKind.ID:
+            text = np.strings.strip(text)
+            for number in np.flatnonzero(text == "").tolist():
+                reasons[number] = "an id must not be empty"
+        accepted = np.ones(len(distinct), dtype=bool)
+        accepted[list(reasons)] = False
+    else:
+        parse = _CELL_PARSERS.get(spec.kind)
+        cleaned: list[str] = []
+        accepted = np.zeros(len(distinct), dtype=bool)
+        for number, value in enumerate(distinct):
+            try:
+                if spec.kind is ColumnKind.ENUM:
+                    # Exactly as the model's Literal: the same value means the same thing.
+                    if not isinstance(value, str) or value not in spec.choices:
+                        raise ValueError(f"{value!r} is not one of {', '.join(spec.choices)}")
+                    cleaned.append(value)
+                elif parse is not None:
+                    cleaned.append(parse(value))
+                else:  # pragma: no cover - every encoded kind has a parser
+                    cleaned.append(str(value))
+                accepted[number] = True
+            except (ValueError, TypeError, AllianceError) as error:
+                reasons[number] = _reason(error)
+        text = np.array(cleaned, dtype=str) if cleaned else np.array([], dtype=str)
+    kept = text[accepted] if text.size == accepted.size else text
+    categories, rank = np.unique(kept, return_inverse=True)
+    remap = np.full(len(distinct) + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(accepted)] = rank.reshape(-1)
+    return categories.astype(object), remap, reasons
 
 
 def _parse_cells(
@@ -295,7 +316,7 @@ def _parse_cells(
         try:
             out[row] = parse(value.item() if isinstance(value, np.generic) else value)
         except (ValueError, TypeError, OverflowError, AllianceError) as error:
-            problems.append(Problem(int(row), spec.name, _cell(raw, int(row)), _reason(error)))
+            problems.append(Problem(int(row), spec.name, raw.cell(int(row)), _reason(error)))
     return out, problems
 
 
@@ -320,6 +341,16 @@ def _count(value: Any) -> int:
     raise ValueError(f"expected a whole number, got {value!r}")
 
 
+def as_objects(raw: RawColumn) -> RawColumn:
+    """A string or coded column as an object column, for the parsers that read cells."""
+    if raw.kind == "strings":
+        return RawColumn(raw.values.astype(object), raw.missing, "object")
+    if raw.kind == "codes" and raw.categories is not None:
+        decoded = np.append(raw.categories, np.array([None], dtype=object))[raw.values]
+        return RawColumn(decoded, raw.missing, "object")
+    return raw
+
+
 def parse_column(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[Problem]]:
     """Parse one raw column (any kind but money) into its stored form.
 
@@ -328,6 +359,7 @@ def parse_column(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, l
     """
     if spec.kind in ENCODED:
         return _encode(spec, raw, size)
+    raw = as_objects(raw)
     problems = _missing_problems(spec, raw)
     missing = raw.missing.copy()
     if spec.kind is ColumnKind.TIMESTAMP:
@@ -427,6 +459,7 @@ def parse_money(
             rows are already reported for their currency).
         minor_units: ``raw`` holds integer minor units (an ``amount_minor`` column).
     """
+    raw = as_objects(raw)
     problems = _missing_problems(spec, raw)
     present = ~raw.missing & (exponents >= 0)
     values = np.zeros(size, dtype=np.int64)
@@ -481,7 +514,7 @@ def parse_money(
                     rows[failed[inverse]], inverse[failed[inverse]], strict=True
                 ):
                     problems.append(
-                        Problem(int(row), spec.name, _cell(raw, int(row)), reasons[int(number)])
+                        Problem(int(row), spec.name, raw.cell(int(row)), reasons[int(number)])
                     )
     else:
         problems += _problems_at(

@@ -22,6 +22,7 @@ from alliance.errors import DataError, MissingDependency, Problem
 
 __all__ = [
     "RawColumn",
+    "columns_from_arrays",
     "columns_from_csv",
     "columns_from_frame",
     "columns_from_records",
@@ -29,7 +30,9 @@ __all__ = [
     "optional_import",
 ]
 
-RawKind = Literal["object", "int", "float", "bool", "datetime", "naive_datetime"]
+RawKind = Literal[
+    "object", "strings", "codes", "int", "float", "bool", "datetime", "naive_datetime"
+]
 
 _EXTRAS = {
     "narwhals": "dataframes",
@@ -65,14 +68,26 @@ class RawColumn:
 
     Attributes:
         values: An object array, or a typed numpy array for numeric, boolean and datetime
-            input (datetimes as int64 microseconds since the epoch, UTC).
+            input (datetimes as int64 microseconds since the epoch, UTC), a numpy string
+            array (``strings``), or int64 codes into `categories` (``codes``, -1 missing).
         missing: True where the cell is null.
         kind: What ``values`` holds.
+        categories: The distinct values that ``codes`` index into.
     """
 
     values: npt.NDArray[Any]
     missing: npt.NDArray[np.bool_]
     kind: RawKind
+    categories: npt.NDArray[Any] | None = None
+
+    def cell(self, row: int) -> Any:
+        """The value of one cell as given (``None`` when missing)."""
+        if self.missing[row]:
+            return None
+        value = self.values[row]
+        if self.kind == "codes" and self.categories is not None:
+            value = self.categories[int(value)]
+        return value.item() if isinstance(value, np.generic) else value
 
 
 def _object_column(values: list[Any]) -> RawColumn:
@@ -100,6 +115,69 @@ def columns_from_records(rows: Iterable[Any]) -> tuple[dict[str, RawColumn], int
             names.setdefault(str(key), None)
     columns = {name: _object_column([row.get(name) for row in dicts]) for name in names}
     return columns, len(dicts)
+
+
+def columns_from_arrays(
+    columns: Mapping[str, Any], timestamps: Iterable[str] = (), flags: Iterable[str] = ()
+) -> tuple[dict[str, RawColumn], int]:
+    """Columns from numpy arrays (or ``(codes, categories)`` pairs), without a cell loop.
+
+    Args:
+        columns: Arrays by column name (see `Table.from_arrays`).
+        timestamps: Names whose integer arrays are microseconds since the epoch, UTC.
+        flags: Names whose integer arrays are flags (1, 0, or -1 when unknown).
+    """
+    timestamp_names, flag_names = set(timestamps), set(flags)
+    raw: dict[str, RawColumn] = {}
+    for name, given in columns.items():
+        raw[name] = _raw_array(name, given, name in timestamp_names, name in flag_names)
+    lengths = {name: len(column.values) for name, column in raw.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"columns differ in length: {lengths}")
+    return raw, next(iter(lengths.values()), 0)
+
+
+def _raw_array(name: str, given: Any, is_timestamp: bool, is_flag: bool) -> RawColumn:
+    if isinstance(given, tuple):
+        if len(given) != 2:
+            raise TypeError(f"{name}: a coded column is a pair (codes, categories)")
+        codes = np.asarray(given[0])
+        categories = np.asarray(given[1], dtype=object).reshape(-1)
+        if codes.ndim != 1 or codes.dtype.kind not in "iu":
+            raise TypeError(f"{name}: codes must be a 1-d integer array, got {codes.dtype}")
+        codes = codes.astype(np.int64)
+        if codes.size and (int(codes.min()) < -1 or int(codes.max()) >= categories.size):
+            raise ValueError(
+                f"{name}: codes must lie in -1 .. {categories.size - 1} "
+                f"(-1 for missing), got {int(codes.min())} .. {int(codes.max())}"
+            )
+        return RawColumn(codes, codes < 0, "codes", categories)
+    array = np.asarray(given)
+    if array.ndim != 1:
+        raise TypeError(f"{name}: expected a 1-d array, got shape {array.shape}")
+    kind = array.dtype.kind
+    if kind in "UT":
+        return RawColumn(array, np.zeros(array.size, dtype=bool), "strings")
+    if kind == "M":
+        raise TypeError(
+            f"{name}: numpy datetime64 carries no time zone; give int64 microseconds since the "
+            "epoch (UTC)"
+        )
+    if kind == "b":
+        return RawColumn(array, np.zeros(array.size, dtype=bool), "bool")
+    if kind in "iu":
+        if kind == "u" and array.size and int(array.max()) > 2**63 - 1:
+            raise ValueError(f"{name}: values past the int64 range")
+        values = array.astype(np.int64)
+        if is_flag:
+            return RawColumn(values > 0, values < 0, "bool")
+        return RawColumn(values, np.zeros(array.size, dtype=bool), "datetime" if is_timestamp else "int")
+    if kind == "f":
+        return RawColumn(array.astype(np.float64), np.isnan(array), "float")
+    if kind == "O":
+        missing = np.fromiter((v is None for v in array), dtype=bool, count=array.size)
+        return RawColumn(array, missing, "object")
+    raise TypeError(f"{name}: cannot read a column of dtype {array.dtype}")
 
 
 def columns_from_csv(
