@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from alliance._periods import (
-    PayoutSchedule,
     Period,
     PeriodKind,
     from_micros,
@@ -28,6 +27,7 @@ from alliance._periods import (
     to_micros,
     zone,
 )
+from alliance._schedules import PayoutSchedule
 from alliance.errors import TimezoneError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -873,3 +873,25 @@ def test_next_and_previous_agree_with_occurrences(name: str, rule: str, hour: in
     assert around == sorted(set(around))
     assert schedule.next(ts) == min(d for d in around if d > ts)
     assert schedule.previous(ts) == max(d for d in around if d < ts)
+
+
+def test_bounds_in_one_zone_compare_as_instants_across_the_fold() -> None:
+    # 2026-11-01 in New York: 01:30 EDT (05:30Z) comes before 01:20 EST (06:20Z).
+    start = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
+    end = datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=NEW_YORK)
+    assert [p.label for p in periods_between(start, end, "day", tz="America/New_York")] == [
+        "2026-11-01"
+    ]
+    hourly = PayoutSchedule(
+        rule="FREQ=HOURLY", tz="UTC", dtstart=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    assert hourly.occurrences(start, end) == [datetime(2026, 11, 1, 6, 0, tzinfo=UTC)]
+
+
+def test_payout_schedule_refuses_fractions_of_a_second() -> None:
+    with pytest.raises(ValidationError, match="must be a whole second"):
+        PayoutSchedule(
+            rule="FREQ=MONTHLY;BYMONTHDAY=15",
+            tz="UTC",
+            dtstart=datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        )

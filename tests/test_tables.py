@@ -965,7 +965,8 @@ def test_from_arrays_reads_the_stored_layout() -> None:
     )
     assert clicks["partner_id"].tolist() == ["kol-1", "site-9", "kol-1"]
     codes, categories = clicks.codes("partner_id")
-    assert categories.tolist() == ["kol-1", "site-9"] and codes.tolist() == [0, 1, 0]
+    assert categories.tolist() == ["kol-1", "site-9"]
+    assert codes.tolist() == [0, 1, 0]
     assert clicks["visitor_id"].tolist() == ["v1", None, "v1"]
     assert clicks.to_records()[1]["ts"] == datetime(2026, 10, 1, 2, 0, 1, tzinfo=UTC)
     assert clicks["campaign"].tolist() == ["x", "y", "z"]

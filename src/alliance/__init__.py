@@ -30,7 +30,6 @@ from alliance._models import (
 )
 from alliance._money import Money, allocate
 from alliance._periods import (
-    PayoutSchedule,
     Period,
     PeriodKind,
     from_micros,
@@ -40,6 +39,7 @@ from alliance._periods import (
     shift,
     to_micros,
 )
+from alliance._schedules import PayoutSchedule
 from alliance._tables import (
     Clicks,
     Lines,

@@ -171,7 +171,9 @@ def _raw_array(name: str, given: Any, is_timestamp: bool, is_flag: bool) -> RawC
         values = array.astype(np.int64)
         if is_flag:
             return RawColumn(values > 0, values < 0, "bool")
-        return RawColumn(values, np.zeros(array.size, dtype=bool), "datetime" if is_timestamp else "int")
+        return RawColumn(
+            values, np.zeros(array.size, dtype=bool), "datetime" if is_timestamp else "int"
+        )
     if kind == "f":
         return RawColumn(array.astype(np.float64), np.isnan(array), "float")
     if kind == "O":

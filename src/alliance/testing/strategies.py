@@ -58,7 +58,6 @@ from alliance._models import (
 )
 from alliance._money import Money, parse_amount
 from alliance._periods import (
-    PayoutSchedule,
     Period,
     PeriodKind,
     from_micros,
@@ -67,6 +66,7 @@ from alliance._periods import (
     to_micros,
     zone,
 )
+from alliance._schedules import PayoutSchedule
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals, Table, Touchpoints
 from alliance.errors import AllianceError
 
