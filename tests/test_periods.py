@@ -882,9 +882,7 @@ def test_bounds_in_one_zone_compare_as_instants_across_the_fold() -> None:
     assert [p.label for p in periods_between(start, end, "day", tz="America/New_York")] == [
         "2026-11-01"
     ]
-    hourly = PayoutSchedule(
-        rule="FREQ=HOURLY", tz="UTC", dtstart=datetime(2026, 11, 1, tzinfo=UTC)
-    )
+    hourly = PayoutSchedule(rule="FREQ=HOURLY", tz="UTC", dtstart=datetime(2026, 11, 1, tzinfo=UTC))
     assert hourly.occurrences(start, end) == [datetime(2026, 11, 1, 6, 0, tzinfo=UTC)]
 
 
