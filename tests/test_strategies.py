@@ -17,6 +17,7 @@ from pydantic import BaseModel
 import alliance as al
 import alliance.testing
 from alliance.testing import strategies
+from alliance.testing._common import _ZONES
 
 FEW = settings(max_examples=25)
 SOME = settings(max_examples=50)
@@ -192,7 +193,7 @@ def test_money_finer_than_minor_units_comes_up() -> None:
 @given(strategies.timestamps())
 def test_timestamps_are_real_instants_in_iana_zones(ts: datetime) -> None:
     assert isinstance(ts.tzinfo, ZoneInfo)
-    assert ts.tzinfo.key in ("UTC", *strategies._ZONES)
+    assert ts.tzinfo.key in ("UTC", *_ZONES)
     # A wall time skipped by a DST change would not survive the trip through UTC, and the
     # fold is the one that names the instant.
     back = ts.astimezone(UTC).astimezone(ts.tzinfo)
@@ -201,7 +202,7 @@ def test_timestamps_are_real_instants_in_iana_zones(ts: datetime) -> None:
 
 
 def test_default_zones_include_dst_zones() -> None:
-    assert set(DST_ZONES) <= set(strategies._ZONES)
+    assert set(DST_ZONES) <= set(_ZONES)
 
 
 LOW = datetime(2026, 3, 8, 1, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -630,3 +631,19 @@ BAD_OPTIONS: list[tuple[str, Callable[[], object], str]] = [
 def test_bad_options_name_the_option(make: Callable[[], object], message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         make()
+
+
+def test_hypothesis_entry_point_registers_without_importing_alliance_testing() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from hypothesis import strategies as st\n"
+        "import alliance as al\n"
+        "order = st.from_type(al.Order).example()\n"
+        "print('alliance.testing' in sys.modules, type(order).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "Order"]
