@@ -392,10 +392,10 @@ def test_new_and_returning_customers(program: Program) -> None:
 def test_coupon_codes_belong_to_the_credited_partner(program: Program) -> None:
     owner = {
         code: partner
-        for partner, code in zip(
-            program.partners["partner_id"], program.partners["coupon_code"], strict=True
+        for partner, codes in zip(
+            program.partners["partner_id"], program.partners["coupon_codes"], strict=True
         )
-        if code is not None
+        for code in codes
     }
     kinds = dict(zip(program.partners["partner_id"], program.partners["kind"], strict=True))
     assert {kinds[p] for p in owner.values()} >= {"kol", "coupon"}

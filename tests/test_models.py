@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -154,7 +155,7 @@ def test_order_amounts_in_minor_units(amount: Any, currency: str, expected: Deci
 
 
 def test_integer_ids_are_written_in_decimal() -> None:
-    assert al.Order(order_id=42, ts=TS, amount="1", currency="USD").order_id == "42"  # type: ignore[arg-type]
+    assert al.Order(order_id=42, ts=TS, amount="1", currency="USD").order_id == "42"
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -398,6 +399,7 @@ SCHEMAS: dict[type[BaseModel], tuple[list[str], list[str]]] = {
             "audience_size",
             "engagement_rate",
             "categories",
+            "coupon_codes",
             "status",
             "joined_at",
         ],
@@ -471,3 +473,16 @@ def test_amount_serialises_as_a_string() -> None:
     )
     assert order.model_dump(mode="json")["amount"] == "12.50"
     assert order.model_dump()["amount"] == Decimal("12.50")
+
+
+def test_amount_validation_schema_admits_text_and_whole_numbers_only() -> None:
+    amount = al.Order.model_json_schema()["properties"]["amount"]
+    assert [option["type"] for option in amount["anyOf"]] == ["string", "integer"]
+    pattern = re.compile(amount["anyOf"][0]["pattern"])
+    assert [bool(pattern.match(text)) for text in ("12.34", "-3", ".5", "1.2.3", "12,34")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]

@@ -514,7 +514,7 @@ def test_model_refuses_inconsistent_periods() -> None:
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         Period(kind="custom", start=utc(2026, 10, 1), end=utc(2026, 10, 2), tz="UTC", x=1)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="kind"):
-        Period(kind="fortnight", start=utc(2026, 10, 1), end=utc(2026, 10, 2), tz="UTC")  # type: ignore[arg-type]
+        Period(kind="fortnight", start=utc(2026, 10, 1), end=utc(2026, 10, 2), tz="UTC")
 
 
 def test_period_is_frozen() -> None:

@@ -1012,3 +1012,30 @@ def test_from_arrays_refuses_bad_shapes() -> None:
         al.Clicks.from_arrays(
             {"click_id": np.array(["a"]), "ts": np.array(["2026-01-01"], dtype="datetime64[us]")}
         )
+
+
+def test_partner_coupon_codes_are_exclusive() -> None:
+    partners, rejects = al.Partners.from_records(
+        [
+            {"partner_id": "kol-1", "coupon_codes": "ANNA10|ANNA15"},
+            {"partner_id": "site-2", "coupon_codes": ["SAVE5", "ANNA10"]},
+            {"partner_id": "site-3", "coupon_codes": "SAVE7"},
+        ],
+        errors="collect",
+    )
+    assert partners["partner_id"].tolist() == ["site-3"]
+    assert partners["coupon_codes"].tolist() == [("SAVE7",)]
+    assert rejects.to_records() == [
+        {
+            "row": 0,
+            "column": "coupon_codes",
+            "value": "ANNA10",
+            "reason": "coupon code also held at rows 1",
+        },
+        {
+            "row": 1,
+            "column": "coupon_codes",
+            "value": "ANNA10",
+            "reason": "coupon code also held at rows 0",
+        },
+    ]

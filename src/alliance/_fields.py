@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from alliance._currency import currency
 from alliance._money import parse_amount
@@ -206,6 +206,17 @@ Amount = Annotated[
     BeforeValidator(_money_amount),
     AfterValidator(_non_negative),
     PlainSerializer(_dump_decimal, return_type=str, when_used="json"),
+    # What validation really accepts: exact decimal text or a whole number, never a float.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"},
+                {"type": "integer"},
+            ],
+            "description": "Exact amount as decimal text ('12.34') or a whole number.",
+        },
+        mode="validation",
+    ),
 ]
 Ratio = Annotated[float, Column(ColumnKind.RATIO), BeforeValidator(parse_ratio)]
 Tags = Annotated[tuple[str, ...], Column(ColumnKind.TAGS), BeforeValidator(parse_tags)]

@@ -86,6 +86,7 @@ class Partner(_Record):
         audience_size: Followers or monthly visitors.
         engagement_rate: Share of the audience that engages, between 0 and 1.
         categories: Product categories the partner covers.
+        coupon_codes: The partner's exclusive coupon codes (a code belongs to one partner).
         status: Lifecycle status.
         joined_at: When the partner joined.
     """
@@ -102,6 +103,7 @@ class Partner(_Record):
     audience_size: Count | None = Field(default=None, ge=0)
     engagement_rate: Ratio | None = None
     categories: Tags = ()
+    coupon_codes: Tags = ()
     status: PartnerStatus = "active"
     joined_at: Timestamp | None = None
 

@@ -66,7 +66,23 @@ class Partners(Table):
         problems += row_problems(
             columns, size, cycle_rows, "parent_id", "parent_id makes a cycle of parents"
         )
-        return problems
+        return problems + _shared_coupon_codes(columns["coupon_codes"])
+
+
+def _shared_coupon_codes(codes: Stored) -> list[Problem]:
+    """Exclusive codes: a code held by two partners cannot say whom an order belongs to."""
+    holders: dict[str, list[int]] = {}
+    for row, tags in enumerate(codes.values):
+        for code in tags or ():
+            holders.setdefault(code, []).append(row)
+    problems = []
+    for code, rows in holders.items():
+        for row in rows if len(rows) > 1 else ():
+            others = ", ".join(str(r) for r in rows if r != row)
+            problems.append(
+                Problem(row, "coupon_codes", code, f"coupon code also held at rows {others}")
+            )
+    return problems
 
 
 class Clicks(Table):

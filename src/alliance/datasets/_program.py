@@ -113,7 +113,7 @@ class Program:
     `synthetic_program`.
 
     Attributes:
-        partners: The partners, with an extra ``coupon_code`` column (their exclusive code).
+        partners: The partners, with their exclusive codes in ``coupon_codes``.
         clicks: Clicks on partners' links, in time order.
         orders: Orders, in time order, each credited to a partner (``partner_id``).
         lines: Order lines; each order's lines add up to its amount exactly.

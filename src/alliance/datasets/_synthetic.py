@@ -60,7 +60,7 @@ def synthetic_program(
       is 90% active; pending and terminated partners get no traffic, paused ones little. A
       partner's country follows buyer traffic; it is paid in that country's currency. KOLs
       and coupon sites (some content and brand partners too) own an exclusive code, kept in
-      the partners' extra ``coupon_code`` column.
+      the partners' ``coupon_codes``.
     - Clicks: spread over partners in proportion to their engaged audience, over days
       (weekends +25%, a 30% growth trend over the window, a promotion day per month at 2.5x)
       and over the buyers' local hours (evening peak). A partner's clicks come 55% from its
@@ -325,10 +325,10 @@ def _program(
             "audience_size": crew.audience,
             "engagement_rate": crew.engagement,
             "categories": crew.categories,
+            "coupon_codes": _code_tags(crew.codes),
             "status": Labels.of(crew.status, _traffic.STATUSES),
             "joined_at": crew.joined_us,
         },
-        extras={"coupon_code": crew.codes},
     )
     _, agent, address = _traffic.visitor_devices(settings, sales.visitor_country)
     addresses, address_code = np.unique(address, return_inverse=True)
@@ -476,3 +476,10 @@ def _rates(settings: _traffic.Settings, timezone: str, start: datetime) -> FxRat
             text = format(Decimal(f"{level:.6g}"), "f")
             rows.append({"base": "USD", "quote": code, "rate": text, "as_of": day.start})
     return FxRates.from_records(rows, pivot="USD")
+
+
+def _code_tags(codes: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Each partner's exclusive code (or none) as the tuple a tags column holds."""
+    tags = np.empty(codes.size, dtype=object)
+    tags[:] = [() if code is None else (code,) for code in codes]
+    return tags
