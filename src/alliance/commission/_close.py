@@ -1,0 +1,237 @@
+"""Period close: whole-volume true-ups, performance bonuses and guaranteed minimums."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from alliance._currency import currency as lookup_currency
+from alliance._kernels import decimal_to_minor, decimal_to_ratio, round_quotient
+from alliance._money import Money
+from alliance._periods import Period
+from alliance._tables import Reversals
+from alliance.commission._contracts import Contract, ContractBook, PartnerTarget
+from alliance.commission._engine import CommissionTable, _compute
+from alliance.commission._rules import Bonus, Guarantee, Tiered, walk
+
+__all__ = ["Adjustment", "close_period"]
+
+
+class Adjustment(BaseModel):
+    """One amount owed (or taken back) at period close, with its reason.
+
+    Attributes:
+        partner_id: Partner concerned.
+        contract_id: Contract whose terms call for it.
+        version: Contract version.
+        kind: ``true_up`` (whole-volume tiers), ``bonus`` or ``guarantee`` (top-up).
+        amount: Signed amount in the contract currency; a negative true-up takes back.
+        period: Period label.
+        reason: Why, in words.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    partner_id: str
+    contract_id: str
+    version: int
+    kind: Literal["true_up", "bonus", "guarantee"]
+    amount: Money
+    period: str
+    reason: str
+
+
+def _nodes(contract: Contract, kind: type, period: str) -> list[Any]:
+    return [
+        node
+        for node in walk(contract.plan)
+        if isinstance(node, kind) and getattr(node, "period", None) == period
+    ]
+
+
+def close_period(
+    commissions: CommissionTable,
+    book: ContractBook,
+    period: Period,
+    *,
+    reversals: Reversals | None = None,
+) -> list[Adjustment]:
+    """The adjustments due at the end of a period, each with its reason.
+
+    1. **True-ups** for whole-volume tiers: the period's lines are re-priced at the tier the
+       period ended in (net of ``reversals``), and the difference from what was paid
+       provisionally is owed (or taken back).
+    2. **Bonuses** whose period volume reached their threshold.
+    3. **Guarantee top-ups**: what commission (with its true-up) falls short of the minimum.
+
+    Args:
+        commissions: What `compute` returned for the orders of (at least) this period.
+        book: The contracts (the same book).
+        period: The calendar period being closed; rules whose period is of the same kind
+            settle.
+        reversals: Reversals to take out of the final volume.
+
+    Returns:
+        Adjustments in partner, contract, kind order; none when nothing is due.
+    """
+    inputs = commissions.inputs
+    if not inputs:
+        raise ValueError("close_period needs a CommissionTable made by compute()")
+    in_period = (commissions["ts"] >= period.start_us) & (commissions["ts"] < period.end_us)
+    kind = period.kind
+    adjustments: list[Adjustment] = []
+    true_up: dict[tuple[str, str, int], int] = {}
+
+    def rows_of(contract: Contract, partner: str | None = None) -> Any:
+        picked = (
+            in_period
+            & (commissions["contract_id"] == contract.id)
+            & (commissions["version"] == contract.version)
+        )
+        if partner is not None:
+            picked &= commissions["partner_id"] == partner
+        return picked
+
+    # 1. True-ups.
+    whole = [c for c in book.contracts if any(t.mode == "whole" for t in _nodes(c, Tiered, kind))]
+    if whole:
+        final = _compute(
+            inputs["orders"],
+            inputs["book"],
+            lines=inputs["lines"],
+            fx=inputs["fx"],
+            partners=inputs["partners"],
+            state=inputs["state"],
+            finalize=True,
+            reversals=reversals,
+        )
+        for contract in whole:
+            picked = rows_of(contract)
+            for partner in sorted(set(commissions["partner_id"][picked].tolist())):
+                mine = picked & (commissions["partner_id"] == partner)
+                paid = int(commissions["commission"][mine].sum())
+                due = int(final["commission"][mine].sum())
+                if due != paid:
+                    true_up[(partner, contract.id, contract.version)] = due - paid
+                    tiers = sorted(set(final["tier"][mine].tolist()))
+                    adjustments.append(
+                        Adjustment(
+                            partner_id=partner,
+                            contract_id=contract.id,
+                            version=contract.version,
+                            kind="true_up",
+                            amount=Money.from_minor(due - paid, contract.currency),
+                            period=period.label,
+                            reason=(
+                                f"whole-volume tiers: the period ended in tier "
+                                f"{', '.join(str(t + 1) for t in tiers)}; lines re-priced at it "
+                                f"({Money.from_minor(due, contract.currency)} due, "
+                                f"{Money.from_minor(paid, contract.currency)} paid)"
+                            ),
+                        )
+                    )
+
+    # 2. Bonuses and 3. guarantees, per partner of each contract. Reversed volume does not
+    # count toward a bonus either.
+    net = commissions
+    if reversals is not None:
+        net = _compute(
+            inputs["orders"],
+            inputs["book"],
+            lines=inputs["lines"],
+            fx=inputs["fx"],
+            partners=inputs["partners"],
+            state=inputs["state"],
+            reversals=reversals,
+        )
+    for contract in book.contracts:
+        bonuses = _nodes(contract, Bonus, kind)
+        guarantees = _nodes(contract, Guarantee, kind)
+        if not bonuses and not guarantees:
+            continue
+        partners = set(commissions["partner_id"][rows_of(contract)].tolist())
+        target = contract.applies_to
+        if isinstance(target, PartnerTarget) and _overlaps(contract, period):
+            partners.add(target.partner_id)
+        for partner in sorted(partners):
+            mine = rows_of(contract, partner)
+            for rule in bonuses:
+                volume = _volume(net, mine, rule.basis)
+                threshold = _threshold(rule, contract)
+                if volume < threshold:
+                    continue
+                if rule.amount is not None:
+                    amount = Money.from_minor(rule.amount.minor, contract.currency)
+                    how = str(amount)
+                else:
+                    base = int((net["base"] - net["reversed_base"])[mine].sum())
+                    numerator, denominator = decimal_to_ratio(rule.rate or Decimal(0))
+                    minor = round_quotient(base * numerator, denominator, contract.rounding)
+                    amount = Money.from_minor(minor, contract.currency)
+                    how = f"{rule.rate:%} of {Money.from_minor(base, contract.currency)}"
+                adjustments.append(
+                    Adjustment(
+                        partner_id=partner,
+                        contract_id=contract.id,
+                        version=contract.version,
+                        kind="bonus",
+                        amount=amount,
+                        period=period.label,
+                        reason=(
+                            f"bonus: {rule.basis} volume {_show(volume, rule, contract)} reached "
+                            f"the threshold {_show(threshold, rule, contract)}; pays {how}"
+                        ),
+                    )
+                )
+            for rule in guarantees:
+                paid = int(commissions["commission"][mine].sum())
+                paid += true_up.get((partner, contract.id, contract.version), 0)
+                minimum = rule.minimum.minor
+                if paid >= minimum:
+                    continue
+                adjustments.append(
+                    Adjustment(
+                        partner_id=partner,
+                        contract_id=contract.id,
+                        version=contract.version,
+                        kind="guarantee",
+                        amount=Money.from_minor(minimum - paid, contract.currency),
+                        period=period.label,
+                        reason=(
+                            f"guaranteed minimum {rule.minimum} per {rule.period}; commission "
+                            f"came to {Money.from_minor(paid, contract.currency)}"
+                        ),
+                    )
+                )
+    order = {"true_up": 0, "bonus": 1, "guarantee": 2}
+    adjustments.sort(key=lambda a: (a.partner_id, a.contract_id, a.version, order[a.kind]))
+    return adjustments
+
+
+def _overlaps(contract: Contract, period: Period) -> bool:
+    end = contract.effective_to
+    return contract.effective_from < period.end and (end is None or period.start < end)
+
+
+def _volume(commissions: CommissionTable, rows: Any, basis: str) -> int:
+    """Period volume net of reversals: reversed revenue, fully reversed lines and orders out."""
+    kept = rows & (commissions["reversed_base"] < commissions["base"])
+    if basis == "revenue":
+        return int((commissions["base"] - commissions["reversed_base"])[rows].sum())
+    if basis == "units":
+        return int(commissions["quantity"][kept].sum())
+    return len(set(commissions["order_id"][kept].tolist()))
+
+
+def _threshold(rule: Bonus, contract: Contract) -> int:
+    if rule.basis == "revenue":
+        return decimal_to_minor(rule.threshold, lookup_currency(contract.currency).exponent, None)
+    return int(rule.threshold)
+
+
+def _show(volume: int, rule: Bonus, contract: Contract) -> str:
+    if rule.basis == "revenue":
+        return str(Money.from_minor(volume, contract.currency))
+    return str(volume)

@@ -1,0 +1,348 @@
+"""The engine's input, flattened: one row per order line, with its order's facts beside it.
+
+Orders without lines count as one line each. Every array here is aligned to the same line
+index, which the rule evaluation works on; lines are sorted once, deterministically, by order
+time, then order id, then line id, so volume accumulates in the same order on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alliance._currency import currency as lookup_currency
+from alliance._fx import FxRates
+from alliance._kernels import allocate_minor
+from alliance._tables import Lines, Orders, Partners, Reversals
+from alliance.commission._contracts import (
+    Contract,
+    ContractBook,
+    GroupTarget,
+    PartnerTarget,
+)
+from alliance.errors import DataError, Problem
+
+__all__ = ["LineFrame", "flatten"]
+
+IntArray = npt.NDArray[np.int64]
+ObjArray = npt.NDArray[np.object_]
+
+_SPECIFICITY = {"partner": 0, "group": 1, "default": 2}
+
+
+@dataclass
+class LineFrame:
+    """Aligned per-line arrays for the rule evaluation.
+
+    Attributes:
+        order_row: Position of the line's order in the orders table.
+        order_id: Order id per line.
+        line_id: Line id per line (``None`` for an order without lines).
+        ts: Order time, µs since the epoch (UTC).
+        partner: Partner id per line.
+        group: Partner group per line (``None`` when unknown).
+        contract: Index into ``contracts`` of the version that applies.
+        contracts: The contract versions in use.
+        base: Commission base in minor units of the line's contract currency.
+        quantity: Units on the line.
+        text: Text facts per line by name (category, sku, country, coupon_code, device …).
+        new_customer: 1, 0, or -1 when the order does not say.
+        subscription: Subscription id per line (``None`` when not a subscription payment).
+        skipped: Orders that earn nothing, with the reason.
+    """
+
+    order_row: IntArray
+    order_id: ObjArray
+    line_id: ObjArray
+    ts: IntArray
+    partner: ObjArray
+    group: ObjArray
+    contract: IntArray
+    contracts: list[Contract]
+    base: IntArray
+    amount: IntArray
+    quantity: IntArray
+    text: dict[str, ObjArray]
+    new_customer: npt.NDArray[np.int8]
+    subscription: ObjArray
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Share of each line reversed, as numerator / denominator (0 / 1 when none).
+    reversed_numerator: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reversed_denominator: IntArray = field(default_factory=lambda: np.ones(0, np.int64))
+
+    def mark_reversals(self, orders: Orders, reversals: Reversals) -> None:
+        """Record what share of each line the reversals take back."""
+        numerator = np.zeros(len(self), dtype=np.int64)
+        denominator = np.ones(len(self), dtype=np.int64)
+        order_amount = orders["amount"].astype(np.int64)
+        by_order: dict[str, list[int]] = {}
+        for row, order_id in enumerate(self.order_id):
+            by_order.setdefault(str(order_id), []).append(row)
+        amounts = reversals["amount"]
+        missing = reversals.missing("amount")
+        for order_id, line_id, amount, full in zip(
+            reversals["order_id"], reversals["line_id"], amounts, missing, strict=True
+        ):
+            for row in by_order.get(str(order_id), []):
+                if line_id is not None and self.line_id[row] != line_id:
+                    continue
+                total = (
+                    int(order_amount[self.order_row[row]])
+                    if line_id is None
+                    else int(self.amount[row])
+                )
+                if full or total <= 0:
+                    numerator[row], denominator[row] = 1, 1
+                    continue
+                # Partial reversals of one order add up, never past the whole.
+                taken = numerator[row] if denominator[row] == total else 0
+                numerator[row] = min(taken + int(amount), total)
+                denominator[row] = total
+        self.reversed_numerator, self.reversed_denominator = numerator, denominator
+
+    def __len__(self) -> int:
+        return int(self.order_row.size)
+
+
+def _resolve_contracts(
+    book: ContractBook, partner: ObjArray, group: ObjArray, at: IntArray
+) -> tuple[IntArray, list[Contract]]:
+    """Per order, the index of the most specific contract version in force (or -1)."""
+    contracts = list(book.contracts)
+    chosen = np.full(partner.size, -1, dtype=np.int64)
+    rank = np.full(partner.size, 99, dtype=np.int64)
+    has_partner = np.array([p is not None for p in partner], dtype=bool)
+    for number, contract in enumerate(contracts):
+        target = contract.applies_to
+        if isinstance(target, PartnerTarget):
+            applies = partner == target.partner_id
+        elif isinstance(target, GroupTarget):
+            applies = group == target.group
+        else:
+            applies = has_partner.copy()
+        start = _micros(contract.effective_from)
+        applies &= at >= start
+        if contract.effective_to is not None:
+            applies &= at < _micros(contract.effective_to)
+        better = applies & (_SPECIFICITY[target.kind] < rank)
+        chosen[better] = number
+        rank[better] = _SPECIFICITY[target.kind]
+    return chosen, contracts
+
+
+def _micros(value: Any) -> int:
+    from alliance._periods import to_micros
+
+    return to_micros(value)
+
+
+def flatten(
+    orders: Orders,
+    book: ContractBook,
+    *,
+    lines: Lines | None,
+    fx: FxRates | None,
+    partners: Partners | None,
+) -> LineFrame:
+    """Join orders, their lines, partners and contracts into one line frame.
+
+    Raises:
+        DataError: Lines of unknown orders, or in another currency than their order.
+        MissingRate: An order in another currency than its contract has no rate.
+        ValueError: The book looks at partner groups and no partners table was given.
+    """
+    if not isinstance(orders, Orders):
+        raise TypeError(f"orders must be an al.Orders table, got {type(orders).__name__}")
+    if lines is not None and not isinstance(lines, Lines):
+        raise TypeError(f"lines must be an al.Lines table, got {type(lines).__name__}")
+    if partners is not None and not isinstance(partners, Partners):
+        raise TypeError(f"partners must be an al.Partners table, got {type(partners).__name__}")
+    if partners is None and book.uses_groups():
+        raise ValueError(
+            "the contract book looks at partner groups; pass partners= so groups are known"
+        )
+    order_ids = orders["order_id"]
+    order_partner = orders["partner_id"]
+    group_of: dict[str, Any] = {}
+    if partners is not None:
+        group_of = dict(zip(partners["partner_id"], partners["group"], strict=True))
+    order_group = np.array([group_of.get(p) for p in order_partner], dtype=object)
+    order_ts = orders["ts"].astype(np.int64)
+    order_contract, contracts = _resolve_contracts(book, order_partner, order_group, order_ts)
+
+    skipped = [
+        (str(order_ids[r]), "no partner")
+        for r in np.flatnonzero(order_partner == None)  # noqa: E711
+    ]
+    no_contract = (order_partner != None) & (order_contract < 0)  # noqa: E711
+    skipped += [(str(order_ids[r]), "no contract in force") for r in np.flatnonzero(no_contract)]
+
+    # Lines: given, or one per order.
+    if lines is None or len(lines) == 0:
+        line_order = np.arange(len(orders), dtype=np.int64)
+        line_ids = np.full(len(orders), None, dtype=object)
+        line_amount = _order_merchandise(orders, contracts, order_contract)
+        quantity = np.ones(len(orders), dtype=np.int64)
+        category = np.full(len(orders), None, dtype=object)
+        sku = np.full(len(orders), None, dtype=object)
+    else:
+        position = {oid: i for i, oid in enumerate(order_ids)}
+        line_order = np.array([position.get(o, -1) for o in lines["order_id"]], dtype=np.int64)
+        unknown = np.flatnonzero(line_order < 0)
+        problems = [
+            Problem(int(r), "order_id", lines["order_id"][r], "no such order") for r in unknown
+        ]
+        line_currency = lines["currency"]
+        order_currency = orders["currency"]
+        for row in np.flatnonzero(line_order >= 0):
+            if line_currency[row] != order_currency[line_order[row]]:
+                problems.append(
+                    Problem(
+                        int(row),
+                        "currency",
+                        line_currency[row],
+                        f"line in {line_currency[row]}, its order in "
+                        f"{order_currency[line_order[row]]}",
+                    )
+                )
+        if problems:
+            raise DataError("lines", problems)
+        line_ids = lines["line_id"]
+        line_amount = lines["amount"].astype(np.int64)
+        quantity = lines["quantity"].astype(np.int64)
+        category = lines["category"]
+        sku = lines["sku"]
+        line_amount = _add_back_discount(orders, contracts, order_contract, line_order, line_amount)
+        with_lines = np.zeros(len(orders), dtype=bool)
+        with_lines[line_order] = True
+        if not with_lines.all():
+            # Orders without lines still count, as one line.
+            bare = np.flatnonzero(~with_lines)
+            merchandise = _order_merchandise(orders, contracts, order_contract)
+            line_order = np.concatenate([line_order, bare])
+            line_ids = np.concatenate([line_ids, np.full(bare.size, None, dtype=object)])
+            line_amount = np.concatenate([line_amount, merchandise[bare]])
+            quantity = np.concatenate([quantity, np.ones(bare.size, dtype=np.int64)])
+            category = np.concatenate([category, np.full(bare.size, None, dtype=object)])
+            sku = np.concatenate([sku, np.full(bare.size, None, dtype=object)])
+
+    # Only lines of orders with a contract earn.
+    keep = order_contract[line_order] >= 0
+    line_order, line_ids, line_amount = line_order[keep], line_ids[keep], line_amount[keep]
+    quantity, category, sku = quantity[keep], category[keep], sku[keep]
+
+    # Deterministic volume order: order time, then order id, then line id.
+    line_key = np.array(["" if v is None else str(v) for v in line_ids], dtype=object)
+    order_key = order_ids[line_order]
+    sort = (
+        np.lexsort((line_key, order_key, order_ts[line_order])) if line_order.size else line_order
+    )
+    line_order, line_ids, line_amount = line_order[sort], line_ids[sort], line_amount[sort]
+    quantity, category, sku = quantity[sort], category[sort], sku[sort]
+
+    contract = order_contract[line_order]
+    base = _to_contract_currency(orders, contracts, contract, line_order, line_amount, fx)
+    text = {
+        "category": category,
+        "sku": sku,
+        "country": orders["country"][line_order],
+        "coupon_code": orders["coupon_code"][line_order],
+    }
+    for name in orders.columns:
+        if name not in orders.model.model_fields:
+            text[f"attribute:{name}"] = np.asarray(orders[name], dtype=object)[line_order]
+    return LineFrame(
+        order_row=line_order,
+        order_id=order_ids[line_order],
+        line_id=line_ids,
+        ts=order_ts[line_order],
+        partner=order_partner[line_order],
+        group=order_group[line_order],
+        contract=contract,
+        contracts=contracts,
+        base=base,
+        amount=line_amount,
+        quantity=quantity,
+        text=text,
+        new_customer=orders["is_new_customer"][line_order].astype(np.int8),
+        subscription=orders["subscription_id"][line_order],
+        skipped=skipped,
+        reversed_numerator=np.zeros(line_order.size, np.int64),
+        reversed_denominator=np.ones(line_order.size, np.int64),
+    )
+
+
+def _order_merchandise(
+    orders: Orders, contracts: list[Contract], order_contract: IntArray
+) -> IntArray:
+    """An order's base before lines: its amount less tax and shipping, plus discount, by policy."""
+    amount = orders["amount"].astype(np.int64).copy()
+    tax, shipping, discount = orders["tax"], orders["shipping"], orders["discount"]
+    for number, contract in enumerate(contracts):
+        rows = order_contract == number
+        if contract.base.tax == "exclude":
+            amount[rows] -= tax[rows]
+        if contract.base.shipping == "exclude":
+            amount[rows] -= shipping[rows]
+        if contract.base.discount == "include":
+            amount[rows] += discount[rows]
+    return amount
+
+
+def _add_back_discount(
+    orders: Orders,
+    contracts: list[Contract],
+    order_contract: IntArray,
+    line_order: IntArray,
+    line_amount: IntArray,
+) -> IntArray:
+    """Spread an order's discount over its lines by amount, where the policy counts it."""
+    including = [n for n, c in enumerate(contracts) if c.base.discount == "include"]
+    if not including:
+        return line_amount
+    discount = orders["discount"].astype(np.int64)
+    wanted = np.isin(order_contract[line_order], including) & (discount[line_order] > 0)
+    if not wanted.any():
+        return line_amount
+    rows = np.flatnonzero(wanted)
+    distinct, groups = np.unique(line_order[rows], return_inverse=True)
+    weights = line_amount[rows]
+    sums = np.bincount(groups, minlength=distinct.size)
+    weights = np.where(np.bincount(groups, weights=weights)[groups] > 0, weights, 1)
+    del sums
+    extra = allocate_minor(discount[distinct], weights, groups)
+    result = line_amount.copy()
+    result[rows] += extra
+    return result
+
+
+def _to_contract_currency(
+    orders: Orders,
+    contracts: list[Contract],
+    contract: IntArray,
+    line_order: IntArray,
+    amount: IntArray,
+    fx: FxRates | None,
+) -> IntArray:
+    """Line amounts in minor units of their contract's currency, at the order's time."""
+    order_currency = orders["currency"][line_order]
+    ts = orders["ts"].astype(np.int64)[line_order]
+    base = amount.copy()
+    for number, contract_terms in enumerate(contracts):
+        rows = np.flatnonzero((contract == number) & (order_currency != contract_terms.currency))
+        if rows.size == 0:
+            continue
+        if fx is None:
+            sample = order_currency[rows[0]]
+            raise ValueError(
+                f"orders in {sample} fall under {contract_terms.label}, paid in "
+                f"{contract_terms.currency}; pass fx= with the rates to convert them"
+            )
+        lookup_currency(contract_terms.currency)
+        base[rows] = fx.convert_minor(
+            amount[rows], order_currency[rows], contract_terms.currency, at=ts[rows]
+        )
+    return base
