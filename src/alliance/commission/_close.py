@@ -87,6 +87,7 @@ def close_period(
     def rows_of(contract: Contract, partner: str | None = None) -> Any:
         picked = (
             in_period
+            & (commissions["source"] == "sale")
             & (commissions["contract_id"] == contract.id)
             & (commissions["version"] == contract.version)
         )
@@ -104,6 +105,7 @@ def close_period(
             fx=inputs["fx"],
             partners=inputs["partners"],
             state=inputs["state"],
+            clicks=inputs["clicks"],
             finalize=True,
             reversals=reversals,
         )
@@ -144,6 +146,7 @@ def close_period(
             fx=inputs["fx"],
             partners=inputs["partners"],
             state=inputs["state"],
+            clicks=inputs["clicks"],
             reversals=reversals,
         )
     for contract in book.contracts:

@@ -23,7 +23,7 @@ from alliance._frames import optional_import
 from alliance._kernels import RoundingMode
 from alliance._money import Money
 from alliance._periods import PeriodKind, require_aware, zone
-from alliance.commission._rules import Rule, walk
+from alliance.commission._rules import Override, PerClick, Rule, top_level, walk
 from alliance.errors import ContractError
 
 __all__ = [
@@ -173,6 +173,14 @@ class Contract(_Frozen):
                 f"effective_to {self.effective_to.isoformat()} is not after effective_from "
                 f"{self.effective_from.isoformat()}"
             )
+        for kind in (PerClick, Override):
+            placed = top_level(self.plan, kind)
+            for node in walk(self.plan):
+                if isinstance(node, kind) and not any(node is p for p in placed):
+                    raise ValueError(
+                        f"{node.kind} pays outside the order's lines, so it belongs at the top "
+                        "of the plan or directly inside a top-level add()"
+                    )
         for node in walk(self.plan):
             for money in _money_of(node):
                 if money.currency != self.currency:

@@ -26,7 +26,7 @@ from alliance._kernels import INT64_MAX, allocate_minor, mul_div_round, round_qu
 from alliance._models import Order, OrderLine
 from alliance._money import Money
 from alliance._periods import from_micros, period_index
-from alliance._tables import Lines, Orders, Partners, Reversals
+from alliance._tables import Clicks, Lines, Orders, Partners, Reversals
 from alliance.commission._contracts import ContractBook
 from alliance.commission._evaluate_rules import (
     Evaluation,
@@ -35,6 +35,7 @@ from alliance.commission._evaluate_rules import (
     exponent_of,
     places_needed,
 )
+from alliance.commission._extras import click_rows, override_rows
 from alliance.commission._lines import LineFrame, flatten
 from alliance.errors import MoneyOverflow
 
@@ -83,12 +84,17 @@ _COLUMNS = (
     "commission",
     "quantity",
     "notes",
+    "source",
 )
 
 
 @dataclass(frozen=True)
 class CommissionTable:
-    """One row per order line that earns under a contract.
+    """One row per order line that earns under a contract (``source="sale"``).
+
+    Plans that pay overrides add a row per ancestor and line (``source="override"``, the
+    ancestor as ``partner_id``, the child's commission as ``base``); plans that pay per click
+    add a row per click (``source="click"``, the click id in ``order_id``).
 
     Money columns (``base``, ``commission``) are int64 minor units of the row's contract
     ``currency``; ``ts`` is the order time in µs since the epoch (UTC); ``tier`` is the tier
@@ -205,6 +211,7 @@ def compute(
     fx: FxRates | None = None,
     partners: Partners | None = None,
     state: CommissionState | None = None,
+    clicks: Clicks | None = None,
 ) -> CommissionTable:
     """Commission for every order line, exactly, under the contracts in force.
 
@@ -217,6 +224,7 @@ def compute(
         partners: Partners, needed when the book looks at partner groups.
         state: Period-to-date state from earlier runs (tier volumes, period caps, subscription
             payments); empty by default.
+        clicks: Clicks, for plans that pay per click (rows with ``source="click"``).
 
     Returns:
         One row per earning line, plus the orders skipped and the new state.
@@ -227,7 +235,7 @@ def compute(
         ContractError: A plan that cannot be evaluated (a threshold finer than a cent).
         MoneyOverflow: Amounts times rates past int64.
     """
-    return _compute(orders, book, lines=lines, fx=fx, partners=partners, state=state)
+    return _compute(orders, book, lines=lines, fx=fx, partners=partners, state=state, clicks=clicks)
 
 
 def _compute(
@@ -240,6 +248,7 @@ def _compute(
     state: CommissionState | None,
     finalize: bool = False,
     reversals: Reversals | None = None,
+    clicks: Clicks | None = None,
 ) -> CommissionTable:
     frame = flatten(orders, book, lines=lines, fx=fx, partners=partners)
     if reversals is not None:
@@ -310,7 +319,18 @@ def _compute(
             base, frame.reversed_numerator, frame.reversed_denominator, "floor"
         ),
         "notes": notes,
+        "source": np.full(size, "sale", dtype=object),
     }
+    blocks = override_rows(frame, columns, partners, _round_per_order)
+    if clicks is not None:
+        click_block, _ = click_rows(clicks, book, partners, columns)
+        if click_block is not None:
+            blocks.append(click_block)
+    if blocks:
+        columns = {
+            name: np.concatenate([values, *(b[name] for b in blocks)])
+            for name, values in columns.items()
+        }
     new_state = CommissionState(
         volumes=run_state.volumes,
         paid=run_state.paid,
@@ -323,6 +343,7 @@ def _compute(
         "fx": fx,
         "partners": partners,
         "state": state,
+        "clicks": clicks,
     }
     return CommissionTable(columns, tuple(frame.skipped), new_state, inputs)
 

@@ -25,7 +25,7 @@ from alliance.commission._contracts import (
 )
 from alliance.errors import DataError, Problem
 
-__all__ = ["LineFrame", "flatten"]
+__all__ = ["LineFrame", "flatten", "resolve_contracts"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -107,7 +107,7 @@ class LineFrame:
         return int(self.order_row.size)
 
 
-def _resolve_contracts(
+def resolve_contracts(
     book: ContractBook, partner: ObjArray, group: ObjArray, at: IntArray
 ) -> tuple[IntArray, list[Contract]]:
     """Per order, the index of the most specific contract version in force (or -1)."""
@@ -171,7 +171,7 @@ def flatten(
         group_of = dict(zip(partners["partner_id"], partners["group"], strict=True))
     order_group = np.array([group_of.get(p) for p in order_partner], dtype=object)
     order_ts = orders["ts"].astype(np.int64)
-    order_contract, contracts = _resolve_contracts(book, order_partner, order_group, order_ts)
+    order_contract, contracts = resolve_contracts(book, order_partner, order_group, order_ts)
 
     skipped = [
         (str(order_ids[r]), "no partner")

@@ -473,6 +473,15 @@ def walk(rule: Any) -> Iterable[Any]:
         yield from walk(rule.rule)
 
 
+def top_level(plan: Any, kind: type) -> list[Any]:
+    """Nodes of ``kind`` at the top of a plan or directly inside a top-level `add`."""
+    if isinstance(plan, kind):
+        return [plan]
+    if isinstance(plan, Add):
+        return [part for part in plan.rules if isinstance(part, kind)]
+    return []
+
+
 # -- builders -------------------------------------------------------------------------------------
 
 
