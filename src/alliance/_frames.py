@@ -44,6 +44,7 @@ _EXTRAS = {
     "scipy": "stats",
     "rich": "cli",
     "hypothesis": "testing",
+    "yaml": "yaml",
 }
 
 
