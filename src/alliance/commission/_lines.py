@@ -172,6 +172,7 @@ def flatten(
     order_group = np.array([group_of.get(p) for p in order_partner], dtype=object)
     order_ts = orders["ts"].astype(np.int64)
     order_contract, contracts = resolve_contracts(book, order_partner, order_group, order_ts)
+    order_contract = _lock_at_click(orders, book, order_contract, contracts, order_group)
 
     skipped = [
         (str(order_ids[r]), "no partner")
@@ -273,6 +274,72 @@ def flatten(
         reversed_numerator=np.zeros(line_order.size, np.int64),
         reversed_denominator=np.ones(line_order.size, np.int64),
     )
+
+
+def _click_times(orders: Orders) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """The ``click_ts`` extra column as µs since the epoch, and where it is missing."""
+    from alliance._fields import parse_timestamp
+    from alliance._periods import to_micros
+
+    values = orders["click_ts"] if "click_ts" in orders else np.full(len(orders), None, object)
+    micros = np.zeros(len(orders), dtype=np.int64)
+    missing = np.zeros(len(orders), dtype=bool)
+    problems = []
+    for row, value in enumerate(values):
+        if value is None:
+            missing[row] = True
+        elif isinstance(value, int | np.integer):
+            micros[row] = int(value)
+        else:
+            try:
+                micros[row] = to_micros(parse_timestamp(value))
+            except (ValueError, TypeError) as error:
+                problems.append(Problem(row, "click_ts", value, str(error)))
+    if problems:
+        raise DataError("orders", problems)
+    return micros, missing
+
+
+def _lock_at_click(
+    orders: Orders,
+    book: ContractBook,
+    order_contract: IntArray,
+    contracts: list[Contract],
+    order_group: ObjArray,
+) -> IntArray:
+    """Where the terms in force say so, take the terms in force at the click instead.
+
+    The click time comes from an extra ``click_ts`` column on the orders (an aware timestamp
+    or µs since the epoch), set by attribution.
+    """
+    locking = [n for n, c in enumerate(contracts) if c.rate_lock == "click"]
+    if not locking:
+        return order_contract
+    rows = np.flatnonzero(np.isin(order_contract, locking))
+    if rows.size == 0:
+        return order_contract
+    clicked, missing = _click_times(orders)
+    lacking = rows[missing[rows]]
+    if lacking.size:
+        raise DataError(
+            "orders",
+            [
+                Problem(
+                    int(r),
+                    "click_ts",
+                    None,
+                    f"{contracts[order_contract[r]].label} locks terms at click time; the "
+                    "order needs its click time in a click_ts column",
+                )
+                for r in lacking
+            ],
+        )
+    at_click, _ = resolve_contracts(
+        book, orders["partner_id"][rows], order_group[rows], clicked[rows]
+    )
+    result = order_contract.copy()
+    result[rows] = np.where(at_click >= 0, at_click, order_contract[rows])
+    return result
 
 
 def _order_merchandise(
