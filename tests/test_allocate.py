@@ -113,7 +113,8 @@ def test_parts_add_up_and_stay_within_one_unit_of_the_share(
     assert len(parts) == len(weights)
     assert all(part.currency == total.currency for part in parts)
     assert sum(parts) == total
-    exact = [Fraction(w) for w in weights]
+    # A float weight is read as the shortest decimal that prints as it (see allocate).
+    exact = [Fraction(Decimal(repr(w))) if isinstance(w, float) else Fraction(w) for w in weights]
     weight_sum = sum(exact, Fraction(0))
     for part, weight in zip(parts, exact, strict=True):
         share = total.minor * weight / weight_sum

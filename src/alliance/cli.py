@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-from alliance import __version__
+import numpy as np
+
+from alliance import Money, Period, __version__, periods_between
+from alliance import commission as cm
 from alliance.datasets import Program, ProgramSummary, synthetic_program
 
 __all__ = ["DEMO_SECTIONS", "Block", "DemoContext", "Section", "main"]
@@ -171,6 +174,159 @@ def rates_section(context: DemoContext) -> Block:
     )
 
 
+def commission_book(program: Program) -> cm.ContractBook:
+    """The demo's contracts: a realistic book for the synthetic programme, in US dollars.
+
+    - ``standard``, the programme default: marginal monthly revenue tiers, 5% and 7% from
+      500 USD (content sites, KOLs, cashback sites, agencies, brands).
+    - ``premium``, for the ``premium`` group: whole-volume monthly tiers, 6%, 8% from 1,000 USD
+      and 10% from 10,000 USD, paid provisionally and trued up at close.
+    - ``coupon-<partner>``, one per coupon site: 3% of the base, since a coupon often lands on
+      a sale that would have happened anyway. Coupon sites are a partner *kind*, not a group,
+      so each gets a partner contract (which also wins over ``premium``).
+    - ``kol-head-<partner>``, one per partner in the ``kol-head`` group: 10% with 1,500 USD a
+      month guaranteed (保底 + 提成). A partner contract, so the minimum is owed in a month
+      without sales too.
+    """
+    terms: dict[str, Any] = {
+        "version": 1,
+        "currency": "USD",
+        "timezone": program.timezone,
+        "effective_from": program.start,
+    }
+    contracts = [
+        cm.Contract(
+            id="standard",
+            applies_to=cm.default(),
+            plan=cm.tiered(tiers=[("0", "5%"), ("500", "7%")]),
+            **terms,
+        ),
+        cm.Contract(
+            id="premium",
+            applies_to=cm.group("premium"),
+            plan=cm.tiered(mode="whole", tiers=[("0", "6%"), ("1000", "8%"), ("10000", "10%")]),
+            **terms,
+        ),
+    ]
+    partners = program.partners
+    for partner_id, kind, group in zip(
+        partners["partner_id"], partners["kind"], partners["group"], strict=True
+    ):
+        if kind == "coupon":
+            contracts.append(
+                cm.Contract(
+                    id=f"coupon-{partner_id}",
+                    applies_to=cm.partner(partner_id),
+                    plan=cm.percent("3%"),
+                    **terms,
+                )
+            )
+        elif group == "kol-head":
+            minimum = Money("1500.00", "USD")
+            contracts.append(
+                cm.Contract(
+                    id=f"kol-head-{partner_id}",
+                    applies_to=cm.partner(partner_id),
+                    plan=cm.guarantee(cm.percent("10%"), minimum),
+                    **terms,
+                )
+            )
+    return cm.ContractBook(contracts)
+
+
+def _usd(minor: int) -> str:
+    return f"{Money.from_minor(minor, 'USD').amount:,} USD"
+
+
+def commission_section(context: DemoContext) -> Block:
+    """Commission under the demo's book (`commission_book`), by partner kind, in US dollars."""
+    program = context.program
+    book = commission_book(program)
+    table = cm.compute(program.orders, book, fx=program.fx, partners=program.partners)
+    context.results["commission_book"] = book
+    context.results["commission"] = table
+    kind_of = dict(zip(program.partners["partner_id"], program.partners["kind"], strict=True))
+    kinds = np.array([kind_of[p] for p in table["partner_id"]], dtype=object)
+    rows: list[tuple[str, ...]] = []
+    for kind in context.summary["partners"]["by_kind"]:
+        mine = kinds == kind
+        base = int(table["base"][mine].sum())
+        commission = int(table["commission"][mine].sum())
+        rows.append(
+            (
+                kind,
+                _count(len(set(table["partner_id"][mine].tolist()))),
+                _count(len(set(table["order_id"][mine].tolist()))),
+                _usd(base),
+                _usd(commission),
+                _percent(commission / base if base else 0.0),
+            )
+        )
+    base = int(table["base"].sum())
+    total = table.total().get("USD", Money("0.00", "USD"))
+    footer = (
+        "total",
+        _count(len(set(table["partner_id"].tolist()))),
+        _count(len(set(table["order_id"].tolist()))),
+        _usd(base),
+        _usd(total.minor),
+        _percent(total.minor / base if base else 0.0),
+    )
+    note = (
+        "Contracts: standard (default) 5%, 7% from 500 USD a month, marginal; premium group 6%, "
+        "8% from 1,000 USD, 10% from 10,000 USD, whole volume; coupon sites 3%; head KOLs 10% "
+        "with 1,500 USD a month guaranteed. Base: order amount less tax, in USD at the order's "
+        "rate; one rounding per order."
+    )
+    return Block(
+        "Commission by partner kind",
+        ("Kind", "Partners", "Orders", "Base", "Commission", "Rate"),
+        (*rows, footer),
+        note,
+    )
+
+
+def closing_month(program: Program) -> Period:
+    """The last calendar month wholly inside the programme's window (else its first month)."""
+    months = periods_between(program.start, program.end, "month", tz=program.timezone)
+    whole = [m for m in months if m.start >= program.start and m.end <= program.end]
+    return whole[-1] if whole else months[0]
+
+
+def close_section(context: DemoContext) -> Block:
+    """`close_period` for one month, net of reversals: true-ups and guarantee top-ups."""
+    program = context.program
+    if "commission" not in context.results:
+        commission_section(context)
+    table: cm.CommissionTable = context.results["commission"]
+    book: cm.ContractBook = context.results["commission_book"]
+    month = closing_month(program)
+    adjustments = cm.close_period(table, book, month, reversals=program.reversals)
+    kind_of = dict(zip(program.partners["partner_id"], program.partners["kind"], strict=True))
+    rows = tuple(
+        (
+            adjustment.partner_id,
+            kind_of[adjustment.partner_id],
+            adjustment.contract_id,
+            adjustment.kind,
+            _usd(adjustment.amount.minor),
+        )
+        for adjustment in adjustments
+    )
+    footer = ("total", "", "", "", _usd(sum(a.amount.minor for a in adjustments)))
+    note = (
+        f"Owed at the close of {month.label} ({program.timezone}), net of reversals: premium "
+        "partners' lines re-priced at the tier their month ended in (true_up), and head KOLs' "
+        "guaranteed minimums (guarantee)."
+    )
+    return Block(
+        f"Period close, {month.label}",
+        ("Partner", "Kind", "Contract", "Adjustment", "Amount"),
+        (*rows, footer),
+        note,
+    )
+
+
 #: The demo's sections, in order. Later stages append theirs.
 DEMO_SECTIONS: list[Section] = [
     programme_section,
@@ -178,6 +334,8 @@ DEMO_SECTIONS: list[Section] = [
     gmv_section,
     reversals_section,
     rates_section,
+    commission_section,
+    close_section,
 ]
 
 

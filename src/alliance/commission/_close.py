@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from alliance._currency import currency as lookup_currency
 from alliance._kernels import decimal_to_minor, decimal_to_ratio, round_quotient
 from alliance._money import Money
-from alliance._periods import Period
-from alliance._tables import Reversals
+from alliance._periods import Period, to_micros
+from alliance._tables import Partners, Reversals
 from alliance.commission._contracts import Contract, ContractBook, PartnerTarget
 from alliance.commission._engine import CommissionTable, _compute
+from alliance.commission._lines import resolve_contracts
 from alliance.commission._rules import Bonus, Guarantee, Tiered, walk
 
 __all__ = ["Adjustment", "close_period"]
@@ -76,6 +80,13 @@ def close_period(
     Returns:
         Adjustments in partner, contract, kind order; none when nothing is due.
     """
+    if not isinstance(commissions, CommissionTable):
+        kind_given = type(commissions).__name__
+        raise TypeError(f"commissions must be a CommissionTable from compute(), got {kind_given}")
+    if not isinstance(book, ContractBook):
+        raise TypeError(f"book must be a commission.ContractBook, got {type(book).__name__}")
+    if not isinstance(period, Period):
+        raise TypeError(f"period must be an al.Period, got {type(period).__name__}")
     inputs = commissions.inputs
     if not inputs:
         raise ValueError("close_period needs a CommissionTable made by compute()")
@@ -113,10 +124,18 @@ def close_period(
             picked = rows_of(contract)
             for partner in sorted(set(commissions["partner_id"][picked].tolist())):
                 mine = picked & (commissions["partner_id"] == partner)
-                paid = int(commissions["commission"][mine].sum())
-                due = int(final["commission"][mine].sum())
-                if due != paid:
-                    true_up[(partner, contract.id, contract.version)] = due - paid
+                # Only the volume kept is re-priced: the reversed share of a line is taken
+                # back with its provisional commission, so it owes no true-up either way.
+                exact_paid = _kept(final, mine, commissions["commission"])
+                exact_due = _kept(final, mine, final["commission"])
+                difference = exact_due - exact_paid
+                change = round_quotient(
+                    difference.numerator, difference.denominator, contract.rounding
+                )
+                due = round_quotient(exact_due.numerator, exact_due.denominator, contract.rounding)
+                paid = due - change
+                if change:
+                    true_up[(partner, contract.id, contract.version)] = change
                     tiers = sorted(set(final["tier"][mine].tolist()))
                     adjustments.append(
                         Adjustment(
@@ -124,7 +143,7 @@ def close_period(
                             contract_id=contract.id,
                             version=contract.version,
                             kind="true_up",
-                            amount=Money.from_minor(due - paid, contract.currency),
+                            amount=Money.from_minor(change, contract.currency),
                             period=period.label,
                             reason=(
                                 f"whole-volume tiers: the period ended in tier "
@@ -149,62 +168,78 @@ def close_period(
             clicks=inputs["clicks"],
             reversals=reversals,
         )
-    for contract in book.contracts:
-        bonuses = _nodes(contract, Bonus, kind)
-        guarantees = _nodes(contract, Guarantee, kind)
+    # Bonuses and guarantees settle once per contract and period, on the terms of the version
+    # in force at the period's end, over the sales of every version in the period.
+    for contract_id in dict.fromkeys(c.id for c in book.contracts):
+        terms = _governing(book, contract_id, period)
+        if terms is None:
+            continue
+        bonuses = _nodes(terms, Bonus, kind)
+        guarantees = _nodes(terms, Guarantee, kind)
         if not bonuses and not guarantees:
             continue
-        partners = set(commissions["partner_id"][rows_of(contract)].tolist())
-        target = contract.applies_to
-        if isinstance(target, PartnerTarget) and _overlaps(contract, period):
-            partners.add(target.partner_id)
+        of_contract = (
+            in_period
+            & (commissions["source"] == "sale")
+            & (commissions["contract_id"] == contract_id)
+        )
+        partners = set(commissions["partner_id"][of_contract].tolist())
+        if guarantees:
+            # A guaranteed minimum is owed even without a sale.
+            partners |= _covered(book, terms, period, inputs.get("partners"))
         for partner in sorted(partners):
-            mine = rows_of(contract, partner)
+            mine = of_contract & (commissions["partner_id"] == partner)
             for rule in bonuses:
                 volume = _volume(net, mine, rule.basis)
-                threshold = _threshold(rule, contract)
+                threshold = _threshold(rule, terms)
                 if volume < threshold:
                     continue
                 if rule.amount is not None:
-                    amount = Money.from_minor(rule.amount.minor, contract.currency)
+                    amount = Money.from_minor(rule.amount.minor, terms.currency)
                     how = str(amount)
                 else:
                     base = int((net["base"] - net["reversed_base"])[mine].sum())
                     numerator, denominator = decimal_to_ratio(rule.rate or Decimal(0))
-                    minor = round_quotient(base * numerator, denominator, contract.rounding)
-                    amount = Money.from_minor(minor, contract.currency)
-                    how = f"{rule.rate:%} of {Money.from_minor(base, contract.currency)}"
+                    minor = round_quotient(base * numerator, denominator, terms.rounding)
+                    amount = Money.from_minor(minor, terms.currency)
+                    how = f"{rule.rate:%} of {Money.from_minor(base, terms.currency)}"
                 adjustments.append(
                     Adjustment(
                         partner_id=partner,
-                        contract_id=contract.id,
-                        version=contract.version,
+                        contract_id=terms.id,
+                        version=terms.version,
                         kind="bonus",
                         amount=amount,
                         period=period.label,
                         reason=(
-                            f"bonus: {rule.basis} volume {_show(volume, rule, contract)} reached "
-                            f"the threshold {_show(threshold, rule, contract)}; pays {how}"
+                            f"bonus: {rule.basis} volume {_show(volume, rule, terms)} reached "
+                            f"the threshold {_show(threshold, rule, terms)}; pays {how}"
                         ),
                     )
                 )
             for rule in guarantees:
-                paid = int(commissions["commission"][mine].sum())
-                paid += true_up.get((partner, contract.id, contract.version), 0)
+                # Reversed commission is taken back, so it does not count toward the minimum.
+                kept = _kept(net, mine, commissions["commission"])
+                paid = round_quotient(kept.numerator, kept.denominator, terms.rounding)
+                paid += sum(
+                    change
+                    for (who, which, _), change in true_up.items()
+                    if who == partner and which == contract_id
+                )
                 minimum = rule.minimum.minor
                 if paid >= minimum:
                     continue
                 adjustments.append(
                     Adjustment(
                         partner_id=partner,
-                        contract_id=contract.id,
-                        version=contract.version,
+                        contract_id=terms.id,
+                        version=terms.version,
                         kind="guarantee",
-                        amount=Money.from_minor(minimum - paid, contract.currency),
+                        amount=Money.from_minor(minimum - paid, terms.currency),
                         period=period.label,
                         reason=(
                             f"guaranteed minimum {rule.minimum} per {rule.period}; commission "
-                            f"came to {Money.from_minor(paid, contract.currency)}"
+                            f"came to {Money.from_minor(paid, terms.currency)}"
                         ),
                     )
                 )
@@ -213,9 +248,57 @@ def close_period(
     return adjustments
 
 
+def _governing(book: ContractBook, contract_id: str, period: Period) -> Contract | None:
+    """The version in force at the period's last instant, else the last one in the period."""
+    versions = [c for c in book.contracts if c.id == contract_id and _overlaps(c, period)]
+    if not versions:
+        return None
+    last = period.end - timedelta(microseconds=1)
+    for version in versions:
+        if version.in_force(last):
+            return version
+    return max(versions, key=lambda c: c.effective_from)
+
+
+def _covered(
+    book: ContractBook, terms: Contract, period: Period, partners: Partners | None
+) -> set[str]:
+    """Partners whose terms at the period's end are ``terms``, sales or not."""
+    target = terms.applies_to
+    if isinstance(target, PartnerTarget):
+        return {target.partner_id}
+    if partners is None:
+        return set()
+    ids = partners["partner_id"]
+    groups = partners["group"]
+    last = to_micros(period.end) - 1
+    chosen, contracts = resolve_contracts(
+        book, ids, groups, np.full(len(partners), last, dtype=np.int64)
+    )
+    picked = [
+        str(p)
+        for p, number in zip(ids, chosen.tolist(), strict=True)
+        if number >= 0 and contracts[number] is terms
+    ]
+    return set(picked)
+
+
 def _overlaps(contract: Contract, period: Period) -> bool:
     end = contract.effective_to
     return contract.effective_from < period.end and (end is None or period.start < end)
+
+
+def _kept(table: CommissionTable, rows: Any, amounts: Any) -> Fraction:
+    """The exact sum of per-line ``amounts`` on the share of each line not reversed."""
+    total = Fraction(0)
+    for amount, base, gone in zip(
+        amounts[rows].tolist(),
+        table["base"][rows].tolist(),
+        table["reversed_base"][rows].tolist(),
+        strict=True,
+    ):
+        total += Fraction(amount * (base - gone), base) if base > 0 else Fraction(amount)
+    return total
 
 
 def _volume(commissions: CommissionTable, rows: Any, basis: str) -> int:

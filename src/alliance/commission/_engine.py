@@ -31,6 +31,7 @@ from alliance.commission._contracts import ContractBook
 from alliance.commission._evaluate_rules import (
     Evaluation,
     RunState,
+    carry_state,
     evaluate_plan,
     exponent_of,
     places_needed,
@@ -185,7 +186,8 @@ class Commission(BaseModel):
         version: Its version.
         amount: Commission for the whole order (the sum of its lines).
         period: Settlement period label in the contract's time zone.
-        lines: Per-line detail.
+        lines: Per-line detail of the partner's own commission.
+        overrides: What the order pays each ancestor partner (plans with `override`).
         skipped: Why the order earns nothing, when it does not.
         state: Period-to-date state after this order.
     """
@@ -199,6 +201,7 @@ class Commission(BaseModel):
     amount: Money | None
     period: str | None
     lines: tuple[CommissionLine, ...]
+    overrides: dict[str, Money] = Field(default_factory=dict)
     skipped: str | None
     state: CommissionState
 
@@ -288,6 +291,7 @@ def _compute(
             finalize=finalize,
         )
         exact = evaluate_plan(run, contract.plan, rows)
+        carry_state(run)
         touched.update(run.touched_volumes)
         commission[rows] = _round_per_order(frame, rows, exact, scale, contract.rounding)
         codes, periods = period_index(frame.ts[rows], contract.period, tz=contract.timezone)
@@ -425,6 +429,7 @@ def evaluate(
             state=carried,
         )
     code = str(table["currency"][0])
+    sales = np.flatnonzero(table["source"] == "sale")
     detail = tuple(
         CommissionLine(
             line_id=_plain(table["line_id"][row]),
@@ -434,16 +439,22 @@ def evaluate(
             tier=int(table["tier"][row]),
             notes=str(table["notes"][row]),
         )
-        for row in range(len(table))
+        for row in sales
     )
+    overrides: dict[str, Money] = {}
+    for row in np.flatnonzero(table["source"] == "override"):
+        ancestor = str(table["partner_id"][row])
+        share = Money.from_minor(int(table["commission"][row]), code)
+        overrides[ancestor] = overrides.get(ancestor, Money.from_minor(0, code)) + share
     return Commission(
         order_id=order.order_id,
         partner_id=order.partner_id,
         contract_id=str(table["contract_id"][0]),
         version=int(table["version"][0]),
-        amount=Money.from_minor(int(table["commission"].sum()), code),
+        amount=Money.from_minor(int(table["commission"][sales].sum()), code),
         period=str(table["period"][0]),
         lines=detail,
+        overrides=overrides,
         skipped=None,
         state=carried,
     )

@@ -38,10 +38,11 @@ from alliance.commission._rules import (
     Recurring,
     Tiered,
     When,
+    walk,
 )
 from alliance.errors import ContractError, MoneyOverflow
 
-__all__ = ["Evaluation", "RunState", "evaluate_plan", "places_needed"]
+__all__ = ["Evaluation", "RunState", "carry_state", "evaluate_plan", "places_needed"]
 
 IntArray = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.intp]
@@ -80,6 +81,8 @@ class RunState:
     volumes: dict[str, int] = field(default_factory=dict)
     paid: dict[str, Decimal] = field(default_factory=dict)
     subscriptions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: This run's subscription payments by line: number and first payment (see `_payments`).
+    payments: dict[int, tuple[int, int]] | None = None
 
 
 @dataclass
@@ -276,6 +279,8 @@ def _volume_before(
                 order_sorted[1:] != order_sorted[:-1]
             )
             own_sorted = fresh.astype(np.int64)
+            # An order is one unit of volume: each of its lines sits where its first line does.
+            first_of_order = np.maximum.accumulate(np.where(fresh, np.arange(order.size), 0))
         if run.finalize:
             # Reversed volume does not count at close: a full reversal removes the line's
             # volume, a partial one its share (rounded down) of revenue.
@@ -284,6 +289,11 @@ def _volume_before(
             full = numerator >= denominator
             if basis == "revenue":
                 own_sorted = own_sorted - mul_div_round(own_sorted, numerator, denominator, "floor")
+            elif basis == "orders":
+                # The order still counts while any of its lines is not fully reversed.
+                kept = np.zeros(order.size, dtype=bool)
+                np.logical_or.at(kept, first_of_order, ~full)
+                own_sorted = np.where(fresh & kept, 1, 0).astype(np.int64)
             else:
                 own_sorted = np.where(full, 0, own_sorted)
         cumulative = np.cumsum(own_sorted)
@@ -295,6 +305,9 @@ def _volume_before(
         np.add.at(totals, group_sorted, own_sorted)
         for name, total, start in zip(names, totals.tolist(), running.tolist(), strict=True):
             run.touched_volumes[name] = start + total
+        if basis == "orders":
+            before_sorted = before_sorted[first_of_order]
+            own_sorted = own_sorted[first_of_order]
         before = np.zeros(frame.order_row.size, dtype=np.int64)
         own = np.zeros(frame.order_row.size, dtype=np.int64)
         keys = np.empty(frame.order_row.size, dtype=object)
@@ -564,7 +577,12 @@ def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     lines = raised[groups]
     run.note(rows[lines], f"raised to the floor of {rule.minimum} per order")
     result = values.copy()
-    weights = np.where(values[lines] > 0, values[lines], run.frame.base[rows][lines])
+    # By what the rule paid each line; an order it paid nothing splits by base instead (never
+    # a mix of the two, which are in different units).
+    paid_something = (totals > 0)[groups][lines]
+    weights = np.where(
+        paid_something, np.maximum(values[lines], 0), run.frame.base[rows][lines]
+    )
     result[lines] = _spread(
         np.full(int(raised.sum()), minimum, dtype=np.int64),
         weights.astype(np.int64),
@@ -573,40 +591,77 @@ def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     return result
 
 
+def _payments(run: Evaluation) -> dict[int, tuple[int, int]]:
+    """Per line paid on a subscription: its payment number and the subscription's first payment.
+
+    Payments are numbered once per run, per contract id and subscription, over every line of
+    the contracts with a recurring rule (whatever branch or version pays it), in line order,
+    from the carried state: every recurring rule, and every version, sees the same numbers.
+    """
+    if run.state.payments is None:
+        frame = run.frame
+        recurring_ids = {
+            c.id for c in frame.contracts if any(isinstance(n, Recurring) for n in walk(c.plan))
+        }
+        ids = [c.id for c in frame.contracts]
+        numbers: dict[int, tuple[int, int]] = {}
+        last_order: dict[str, int] = {}
+        for row in range(len(frame)):
+            sub, contract_id = frame.subscription[row], ids[int(frame.contract[row])]
+            if sub is None or contract_id not in recurring_ids:
+                continue
+            key = f"{contract_id}|{sub}"
+            ts, order = int(frame.ts[row]), int(frame.order_row[row])
+            first_ts, number = run.state.subscriptions.get(key, (ts, 0))
+            if last_order.get(key) != order:
+                number += 1
+                last_order[key] = order
+            first_ts = min(first_ts, ts)
+            run.state.subscriptions[key] = (first_ts, number)
+            numbers[row] = (number, first_ts)
+        run.state.payments = numbers
+    return run.state.payments
+
+
 def _recurring(run: Evaluation, rule: Recurring, rows: Rows, path: str) -> IntArray:
     frame = run.frame
-    values = evaluate_plan(run, rule.rule, rows, f"{path}.rule")
+    payments = _payments(run)
     eligible = np.ones(rows.size, dtype=bool)
-    subscription = frame.subscription[rows]
-    seen_orders: dict[str, list[int]] = {}
-    for position, sub in enumerate(subscription):
-        if sub is None:
+    for position, row in enumerate(rows.tolist()):
+        if row not in payments:
             continue
-        seen_orders.setdefault(str(sub), []).append(position)
-    for sub, positions in seen_orders.items():
-        key = f"{run.contract.id}|{sub}"
-        first_ts, count = run.state.subscriptions.get(key, (int(frame.ts[rows[positions[0]]]), 0))
-        number = count
-        last_order = None
-        for position in positions:
-            order = int(frame.order_row[rows[position]])
-            if order != last_order:
-                number += 1
-                last_order = order
-            ts = int(frame.ts[rows[position]])
-            first_ts = min(first_ts, ts)
-            if rule.payments is not None:
-                eligible[position] = number <= rule.payments
-            else:
-                until = shift(
-                    from_micros(first_ts), tz=run.contract.timezone, months=rule.months or 0
-                )
-                eligible[position] = ts < _us(until)
-        run.state.subscriptions[key] = (first_ts, number)
+        number, first_ts = payments[row]
+        if rule.payments is not None:
+            eligible[position] = number <= rule.payments
+        else:
+            until = shift(from_micros(first_ts), tz=run.contract.timezone, months=rule.months or 0)
+            eligible[position] = int(frame.ts[row]) < _us(until)
+    # Payments past the limit are not the rule's to pay: they use none of its caps either.
+    values = np.zeros(rows.size, dtype=np.int64)
+    values[eligible] = evaluate_plan(run, rule.rule, rows[eligible], f"{path}.rule")
     if (~eligible).any():
         run.note(rows[~eligible], "subscription past its recurring limit")
     run.mark(rows, "recurring")
-    return np.where(eligible, values, 0)
+    return values
+
+
+def carry_state(run: Evaluation) -> None:
+    """Count the volume and payments of every line of the contract into the state carried on.
+
+    Tier volume and subscription payments count every line of a contract id, whatever pays
+    it; a run in which no line reaches a tiered or recurring rule (another branch, another
+    version) must carry them all the same, or the next run would start short.
+    """
+    numbers = [n for n, c in enumerate(run.frame.contracts) if c.id == run.contract.id]
+    rows = np.flatnonzero(np.isin(run.frame.contract, numbers))
+    if rows.size == 0:
+        return
+    for number in numbers:
+        for node in walk(run.frame.contracts[number].plan):
+            if isinstance(node, Tiered):
+                _volume_before(run, rows, node.basis, node.period, node.scope)
+            elif isinstance(node, Recurring):
+                _payments(run)
 
 
 def _guarantee(run: Evaluation, rule: Guarantee, rows: Rows, path: str) -> IntArray:

@@ -156,6 +156,8 @@ def flatten(
     """
     if not isinstance(orders, Orders):
         raise TypeError(f"orders must be an al.Orders table, got {type(orders).__name__}")
+    if not isinstance(book, ContractBook):
+        raise TypeError(f"book must be a commission.ContractBook, got {type(book).__name__}")
     if lines is not None and not isinstance(lines, Lines):
         raise TypeError(f"lines must be an al.Lines table, got {type(lines).__name__}")
     if partners is not None and not isinstance(partners, Partners):
@@ -211,11 +213,18 @@ def flatten(
                 )
         if problems:
             raise DataError("lines", problems)
-        line_ids = lines["line_id"]
-        line_amount = lines["amount"].astype(np.int64)
-        quantity = lines["quantity"].astype(np.int64)
-        category = lines["category"]
-        sku = lines["sku"]
+        # Lines in line-id order within their order, so largest-remainder ties (shares of tax,
+        # shipping and discount) go to the first line in line order, whatever the input order.
+        by_line = np.lexsort((lines["line_id"].astype(str), line_order))
+        line_order = line_order[by_line]
+        line_ids = lines["line_id"][by_line]
+        line_amount = lines["amount"].astype(np.int64)[by_line]
+        quantity = lines["quantity"].astype(np.int64)[by_line]
+        category = lines["category"][by_line]
+        sku = lines["sku"][by_line]
+        line_amount = _take_out_tax_and_shipping(
+            orders, contracts, order_contract, line_order, line_amount
+        )
         line_amount = _add_back_discount(orders, contracts, order_contract, line_order, line_amount)
         with_lines = np.zeros(len(orders), dtype=bool)
         with_lines[line_order] = True
@@ -359,6 +368,46 @@ def _order_merchandise(
     return amount
 
 
+def _take_out_tax_and_shipping(
+    orders: Orders,
+    contracts: list[Contract],
+    order_contract: IntArray,
+    line_order: IntArray,
+    line_amount: IntArray,
+) -> IntArray:
+    """Exclude tax and shipping from lines that include them, by the contract's policy.
+
+    Lines whose amounts add up to their order's amount include the order's tax and shipping;
+    those are spread over the lines by amount (largest remainder) and taken out where the
+    policy excludes them. Lines that add up to less are taken as merchandise values already.
+    """
+    amount = orders["amount"].astype(np.int64)
+    summed = np.zeros(len(orders), dtype=np.int64)
+    np.add.at(summed, line_order, line_amount)
+    excluded = np.zeros(len(orders), dtype=np.int64)
+    tax, shipping = orders["tax"].astype(np.int64), orders["shipping"].astype(np.int64)
+    for number, contract in enumerate(contracts):
+        rows = order_contract == number
+        if contract.base.tax == "exclude":
+            excluded[rows] += tax[rows]
+        if contract.base.shipping == "exclude":
+            excluded[rows] += shipping[rows]
+    inclusive = (summed == amount) & (excluded > 0)
+    wanted = inclusive[line_order]
+    if not wanted.any():
+        return line_amount
+    rows = np.flatnonzero(wanted)
+    distinct, groups = np.unique(line_order[rows], return_inverse=True)
+    groups = groups.reshape(-1)
+    weights = line_amount[rows]
+    sums = np.zeros(distinct.size, dtype=np.int64)
+    np.add.at(sums, groups, weights)
+    weights = np.where(sums[groups] > 0, weights, 1)
+    result = line_amount.copy()
+    result[rows] -= allocate_minor(excluded[distinct], weights, groups)
+    return result
+
+
 def _add_back_discount(
     orders: Orders,
     contracts: list[Contract],
@@ -376,10 +425,11 @@ def _add_back_discount(
         return line_amount
     rows = np.flatnonzero(wanted)
     distinct, groups = np.unique(line_order[rows], return_inverse=True)
+    groups = groups.reshape(-1)
     weights = line_amount[rows]
-    sums = np.bincount(groups, minlength=distinct.size)
-    weights = np.where(np.bincount(groups, weights=weights)[groups] > 0, weights, 1)
-    del sums
+    sums = np.zeros(distinct.size, dtype=np.int64)
+    np.add.at(sums, groups, weights)
+    weights = np.where(sums[groups] > 0, weights, 1)
     extra = allocate_minor(discount[distinct], weights, groups)
     result = line_amount.copy()
     result[rows] += extra

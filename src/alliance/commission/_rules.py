@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal
@@ -254,6 +255,20 @@ class Condition(_Node):
     group: TextSet | None = None
     attributes: Mapping[str, TextSet] | None = None
     label: str | None = None
+
+    @field_validator("during", mode="before")
+    @classmethod
+    def _one_window(cls, value: Any) -> Any:
+        # A single window is a one-window list; a pair of instants is one window.
+        if isinstance(value, Window | Mapping):
+            return (value,)
+        if (
+            isinstance(value, tuple | list)
+            and len(value) == 2
+            and all(isinstance(v, datetime) for v in value)
+        ):
+            return ({"start": value[0], "end": value[1]},)
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> Condition:
