@@ -214,7 +214,7 @@ conditions = st.one_of(
 
 def thresholds(code: str, basis: str) -> st.SearchStrategy[list[int]]:
     if basis == "revenue":
-        steps = [10, 50, 100, 250, 500, 1000, 2000]
+        steps = [5, 20, 50, 100, 250, 500, 1000, 2000]
         steps = [s * 100 for s in steps] if code == "JPY" else steps
     else:
         steps = [1, 2, 3, 4, 6, 10, 15]
@@ -244,13 +244,16 @@ def tiered_plans(
 
 
 def leaves(code: str) -> st.SearchStrategy[Any]:
+    flats = st.builds(
+        lambda m, per: flat(m, per=per),
+        money(code, 0, 500),
+        st.sampled_from(["line", "order", "unit"]),
+    )
     return st.one_of(
         percents,
-        st.builds(
-            lambda m, per: flat(m, per=per),
-            money(code, 0, 500),
-            st.sampled_from(["line", "order", "unit"]),
-        ),
+        flats,
+        percents,
+        flats,
         money(code, 0, 500).map(per_lead),
         st.just(bonus("100", amount=Money.from_minor(1000, code))),
     )
@@ -259,7 +262,7 @@ def leaves(code: str) -> st.SearchStrategy[Any]:
 def with_extras(code: str, plan: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """A plan, sometimes beside an override or a fee per click (they belong at the top)."""
     extras = st.sampled_from([override("10%"), per_click(Money.from_minor(5, code))])
-    return st.one_of(plan, plan, st.builds(add, plan, extras))
+    return st.one_of(plan, st.builds(add, plan, extras))
 
 
 def plans(code: str, depth: int) -> st.SearchStrategy[Any]:
@@ -650,3 +653,162 @@ def test_lines_add_up_to_the_order(programme: Programme) -> None:
     reference = programme.reference()
     for order_id, total in per_order(programme.compute()).items():
         assert total == reference.orders[order_id]
+
+
+@st.composite
+def rising_tiers(draw: st.DrawFn) -> tuple[Programme, Order, list[OrderLine]]:
+    """Tiered plans whose rates never fall, some orders, and one more order to add."""
+    orders, lines = draw(order_book(max_orders=20))
+    tiers = draw(tiered_plans("USD", percents, rising=True))
+    plan = draw(
+        st.sampled_from(
+            [
+                tiers,
+                add(tiers, percent("1%")),
+                multiplier(tiers, by_group={"gold": "1.5"}),
+                cap(tiers, per_order=usd("20.00")),
+            ]
+        )
+    )
+    contract = std(plan, tz=draw(st.sampled_from(ZONES)), **draw(st.sampled_from(ROUNDINGS)))
+    extra = Order(
+        order_id="x",
+        ts=START + timedelta(hours=draw(st.integers(0, HOURS))),
+        amount=str(Decimal(draw(st.integers(0, 30000))).scaleb(-2)),
+        currency="USD",
+        partner_id=draw(st.sampled_from(PARTNER_IDS)),
+    )
+    extra_lines = [
+        OrderLine(
+            order_id="x",
+            line_id=line_id,
+            amount=str(Decimal(draw(st.integers(0, 20000))).scaleb(-2)),
+            quantity=draw(st.integers(1, 4)),
+            category=draw(st.sampled_from(CATEGORIES)),
+        )
+        for line_id in draw(st.lists(st.sampled_from(["a", "b"]), unique=True))
+    ]
+    programme = Programme(orders=tuple(orders), book=ContractBook([contract]), lines=tuple(lines))
+    return programme, extra, extra_lines
+
+
+ROUNDINGS = [{"rounding": mode} for mode in ROUNDING_MODES]
+
+#: A third order pushes p1 over 100.00 of marginal revenue: p1's later order earns more.
+RISING = (
+    Programme(
+        orders=(
+            order("o1", at(1), "60.00"),
+            order("o2", at(1), "60.00", partner_id="p2"),
+            order("o3", at(5), "60.00"),
+        ),
+        book=ContractBook([std(tiered(tiers=[("0", "5%"), ("100", "10%")]))]),
+    ),
+    order("x", at(2), "50.00"),
+    [],
+)
+
+
+@example(RISING)
+@settings(max_examples=30)
+@given(rising_tiers())
+def test_adding_an_order_never_lowers_commission(
+    case_: tuple[Programme, Order, list[OrderLine]],
+) -> None:
+    programme, extra, extra_lines = case_
+    before = per_order(programme.compute())
+    grown = Programme(
+        orders=(*programme.orders, extra),
+        book=programme.book,
+        lines=(*programme.lines, *extra_lines),
+    )
+    after = per_order(grown.compute())
+    by_id = {o.order_id: o for o in programme.orders}
+    for order_id, paid in before.items():
+        earlier = line_sort_key(by_id[order_id], None) < line_sort_key(extra, None)
+        if earlier or by_id[order_id].partner_id != extra.partner_id:
+            assert after[order_id] == paid, order_id
+        else:
+            assert after[order_id] >= paid, order_id
+
+
+@st.composite
+def new_versions(draw: st.DrawFn) -> tuple[Programme, Programme, datetime]:
+    """One contract in force throughout, and the same with a new version from a cut-over."""
+    orders, lines = draw(order_book())
+    code = draw(st.sampled_from(["USD", "JPY"]))
+    terms = contract_terms(draw)
+    first_plan = draw(plans(code, 2))
+    cut = at(draw(st.integers(3, 45)), draw(st.integers(0, 23)))
+
+    def first(effective_to: datetime | None) -> Contract:
+        return Contract(
+            id="std",
+            version=1,
+            applies_to=default(),
+            currency=code,
+            plan=first_plan,
+            effective_from=START - timedelta(days=1),
+            effective_to=effective_to,
+            **terms,
+        )
+
+    second = Contract(
+        id="std",
+        version=2,
+        applies_to=default(),
+        currency=code,
+        plan=draw(plans(code, 2)),
+        effective_from=cut,
+        **contract_terms(draw),
+    )
+    return (
+        Programme(orders=tuple(orders), book=ContractBook([first(None)]), lines=tuple(lines)),
+        Programme(orders=tuple(orders), book=ContractBook([first(cut), second]), lines=tuple(lines)),
+        cut,
+    )
+
+
+#: Version 2 (20%) from day 10: o1 keeps its 5%, o2 is paid at 20%.
+NEW_RATE = (
+    Programme(
+        orders=(order("o1", at(2), "100.00"), order("o2", at(12), "100.00")),
+        book=ContractBook([std(percent("5%"))]),
+    ),
+    Programme(
+        orders=(order("o1", at(2), "100.00"), order("o2", at(12), "100.00")),
+        book=ContractBook(
+            [
+                std(percent("5%"), effective_to=at(10)),
+                Contract(
+                    id="std",
+                    version=2,
+                    applies_to=default(),
+                    currency="USD",
+                    timezone="Asia/Shanghai",
+                    plan=percent("20%"),
+                    effective_from=at(10),
+                ),
+            ]
+        ),
+    ),
+    at(10),
+)
+
+
+@example(NEW_RATE)
+@settings(max_examples=30)
+@given(new_versions())
+def test_a_new_version_never_reprices_earlier_orders(
+    case_: tuple[Programme, Programme, datetime],
+) -> None:
+    unchanged, versioned, cut = case_
+    before, after = sale_lines(unchanged.compute()), sale_lines(versioned.compute())
+    by_id = {o.order_id: o for o in unchanged.orders}
+    for key, paid in before.items():
+        if by_id[key[0]].ts < cut:
+            assert after[key][0] == paid[0], key
+            assert after[key][3] == 1
+        else:
+            assert after[key][3] == 2
+    assert_matches_reference(versioned)

@@ -30,6 +30,7 @@ from alliance._tables import Clicks, Lines, Orders, Partners, Reversals
 from alliance.commission._contracts import ContractBook
 from alliance.commission._evaluate_rules import (
     Evaluation,
+    Labels,
     RunState,
     carry_state,
     evaluate_plan,
@@ -264,9 +265,9 @@ def _compute(
     )
     size = len(frame)
     commission = np.zeros(size, dtype=np.int64)
-    branch = np.full(size, "", dtype=object)
+    branch = Labels(size, " > ")
     tier = np.full(size, -1, dtype=np.int64)
-    notes = np.full(size, "", dtype=object)
+    notes = Labels(size, "; ")
     period = np.full(size, "", dtype=object)
     touched: dict[str, int] = {}
     # Versions in time order, so period caps carry from one version to the next.
@@ -313,7 +314,7 @@ def _compute(
         "currency": currencies[frame.contract],
         "ts": frame.ts,
         "period": period,
-        "branch": branch,
+        "branch": branch.decoded(),
         "tier": tier,
         "rate": rate,
         "base": base,
@@ -322,7 +323,7 @@ def _compute(
         "reversed_base": mul_div_round(
             base, frame.reversed_numerator, frame.reversed_denominator, "floor"
         ),
-        "notes": notes,
+        "notes": notes.decoded(),
         "source": np.full(size, "sale", dtype=object),
     }
     blocks = override_rows(frame, columns, partners, _round_per_order)
@@ -356,16 +357,22 @@ def _round_per_order(
     frame: LineFrame, rows: npt.NDArray[np.intp], exact: IntArray, scale: int, mode: Any
 ) -> IntArray:
     """Round each order's exact total once, then split it over its lines by largest remainder."""
-    distinct, groups = np.unique(frame.order_row[rows], return_inverse=True)
-    groups = groups.reshape(-1)
-    totals = np.zeros(distinct.size, dtype=np.int64)
-    if exact.size and int(np.abs(exact).max()) > INT64_MAX // max(rows.size, 1):
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    # An order's lines are adjacent among ascending rows: find the groups in one pass.
+    order_rows = frame.order_row[rows]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = order_rows[1:] != order_rows[:-1]
+    starts = np.flatnonzero(first)
+    if int(np.abs(exact).max()) > INT64_MAX // max(rows.size, 1):
         raise MoneyOverflow("an order's commission is past int64 at the plan's precision")
-    np.add.at(totals, groups, exact)
+    totals = np.add.reduceat(exact, starts)
     rounded = round_quotient(totals, scale, mode)
+    if starts.size == rows.size:  # one line per order: nothing to split
+        return rounded.astype(np.int64)
+    groups = np.cumsum(first) - 1
     weights = np.where(exact > 0, exact, 0)
-    sums = np.zeros(distinct.size, dtype=np.int64)
-    np.add.at(sums, groups, weights)
+    sums = np.add.reduceat(weights, starts)
     weights = np.where(sums[groups] > 0, weights, 1)
     return allocate_minor(rounded, weights, groups)
 

@@ -85,6 +85,42 @@ class RunState:
     payments: dict[int, tuple[int, int]] | None = None
 
 
+class Labels:
+    """Per-line text (a branch path, notes) kept as codes into the distinct texts.
+
+    Appending to many lines costs one string operation per distinct text among them, not one
+    per line.
+    """
+
+    def __init__(self, size: int, separator: str) -> None:
+        self.codes = np.zeros(size, dtype=np.int64)
+        self.texts: list[str] = [""]
+        self._index: dict[str, int] = {"": 0}
+        self._separator = separator
+
+    def _code(self, text: str) -> int:
+        code = self._index.get(text)
+        if code is None:
+            code = self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return code
+
+    def append(self, rows: Rows, text: str) -> None:
+        """Add ``text`` to the label of every line in ``rows``."""
+        if rows.size == 0:
+            return
+        old, inverse = np.unique(self.codes[rows], return_inverse=True)
+        joined = [
+            self._code(f"{self.texts[c]}{self._separator}{text}" if self.texts[c] else text)
+            for c in old.tolist()
+        ]
+        self.codes[rows] = np.array(joined, dtype=np.int64)[inverse.reshape(-1)]
+
+    def decoded(self) -> npt.NDArray[np.object_]:
+        """The labels as an object array of text, one per line."""
+        return np.array(self.texts, dtype=object)[self.codes]
+
+
 @dataclass
 class Evaluation:
     """What evaluating a contract's plan over its lines found, per line."""
@@ -94,9 +130,9 @@ class Evaluation:
     scale: int
     exponent: int
     state: RunState
-    branch: npt.NDArray[np.object_]
+    branch: Labels
     tier: IntArray
-    notes: npt.NDArray[np.object_]
+    notes: Labels
     volume_cache: dict[tuple[Any, ...], tuple[IntArray, npt.NDArray[np.object_]]] = field(
         default_factory=dict
     )
@@ -105,12 +141,12 @@ class Evaluation:
     finalize: bool = False
 
     def note(self, rows: Rows, text: str) -> None:
-        for row in rows:
-            self.notes[row] = f"{self.notes[row]}; {text}" if self.notes[row] else text
+        """Add a note (a cap hit, a split) to lines."""
+        self.notes.append(np.asarray(rows), text)
 
     def mark(self, rows: Rows, text: str) -> None:
-        for row in rows:
-            self.branch[row] = f"{self.branch[row]} > {text}" if self.branch[row] else text
+        """Add a step of the branch taken to lines."""
+        self.branch.append(np.asarray(rows), text)
 
     @property
     def minor_scale(self) -> int:
@@ -141,9 +177,18 @@ def _checked_product(values: IntArray, factor: int) -> IntArray:
 
 
 def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray]:
-    """For the given lines: the distinct orders (order rows) and each line's group number."""
-    distinct, groups = np.unique(frame.order_row[rows], return_inverse=True)
-    return distinct, groups.reshape(-1).astype(np.int64)
+    """For the given lines: the distinct orders (order rows) and each line's group number.
+
+    ``rows`` are ascending positions, and an order's lines are adjacent in the frame, so an
+    order's lines are adjacent among ``rows`` too: one pass finds the groups, no sort.
+    """
+    order_rows = frame.order_row[rows]
+    if order_rows.size == 0:
+        return order_rows.astype(np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.ones(order_rows.size, dtype=bool)
+    starts[1:] = order_rows[1:] != order_rows[:-1]
+    groups = np.cumsum(starts) - 1
+    return order_rows[starts].astype(np.int64), groups.astype(np.int64)
 
 
 def _spread(totals: IntArray, weights: IntArray, groups: IntArray) -> IntArray:
@@ -238,7 +283,7 @@ def _volume_before(
         # Every version of the contract counts toward the same volume.
         ids = np.array([c.id for c in frame.contracts], dtype=object)[frame.contract]
         everything = np.flatnonzero(ids == run.contract.id)
-        partner_code, partners = _codes(frame.partner[everything])
+        partner_code, partners = frame.partner_code[everything], frame.partner_names
         if scope == "partner+category":
             category_code, categories = _codes(frame.text["category"][everything])
         else:

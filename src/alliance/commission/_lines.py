@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alliance._currency import currency as lookup_currency
 from alliance._fx import FxRates
 from alliance._kernels import allocate_minor
 from alliance._tables import Lines, Orders, Partners, Reversals
@@ -39,6 +38,8 @@ class LineFrame:
 
     Attributes:
         order_row: Position of the line's order in the orders table.
+        partner_code: Partner per line as a code into ``partner_names`` (sorted).
+        partner_names: The distinct partner ids.
         order_id: Order id per line.
         line_id: Line id per line (``None`` for an order without lines).
         ts: Order time, µs since the epoch (UTC).
@@ -55,6 +56,8 @@ class LineFrame:
     """
 
     order_row: IntArray
+    partner_code: IntArray
+    partner_names: ObjArray
     order_id: ObjArray
     line_id: ObjArray
     ts: IntArray
@@ -168,10 +171,13 @@ def flatten(
         )
     order_ids = orders["order_id"]
     order_partner = orders["partner_id"]
+    partner_code, partner_names = orders.codes("partner_id")
     group_of: dict[str, Any] = {}
     if partners is not None:
         group_of = dict(zip(partners["partner_id"], partners["group"], strict=True))
-    order_group = np.array([group_of.get(p) for p in order_partner], dtype=object)
+    # Look groups up once per distinct partner, not once per order.
+    group_by_code = np.array([group_of.get(p) for p in partner_names] + [None], dtype=object)
+    order_group = group_by_code[partner_code]
     order_ts = orders["ts"].astype(np.int64)
     order_contract, contracts = resolve_contracts(book, order_partner, order_group, order_ts)
     order_contract = _lock_at_click(orders, book, order_contract, contracts, order_group)
@@ -192,30 +198,31 @@ def flatten(
         category = np.full(len(orders), None, dtype=object)
         sku = np.full(len(orders), None, dtype=object)
     else:
-        position = {oid: i for i, oid in enumerate(order_ids)}
-        line_order = np.array([position.get(o, -1) for o in lines["order_id"]], dtype=np.int64)
+        line_order = _rows_of(orders, "order_id", lines, "order_id")
         unknown = np.flatnonzero(line_order < 0)
         problems = [
             Problem(int(r), "order_id", lines["order_id"][r], "no such order") for r in unknown
         ]
-        line_currency = lines["currency"]
-        order_currency = orders["currency"]
-        for row in np.flatnonzero(line_order >= 0):
-            if line_currency[row] != order_currency[line_order[row]]:
-                problems.append(
-                    Problem(
-                        int(row),
-                        "currency",
-                        line_currency[row],
-                        f"line in {line_currency[row]}, its order in "
-                        f"{order_currency[line_order[row]]}",
-                    )
+        known = np.flatnonzero(line_order >= 0)
+        line_currency = _rows_of(orders, "currency", lines, "currency", values=True)
+        order_currency_code = orders.codes("currency")[0].astype(np.int64)
+        differs = known[line_currency[known] != order_currency_code[line_order[known]]]
+        for row in differs:
+            problems.append(
+                Problem(
+                    int(row),
+                    "currency",
+                    lines["currency"][row],
+                    f"line in {lines['currency'][row]}, its order in "
+                    f"{orders['currency'][line_order[row]]}",
                 )
+            )
         if problems:
-            raise DataError("lines", problems)
+            raise DataError("lines", sorted(problems, key=lambda p: (p.row, p.column)))
         # Lines in line-id order within their order, so largest-remainder ties (shares of tax,
         # shipping and discount) go to the first line in line order, whatever the input order.
-        by_line = np.lexsort((lines["line_id"].astype(str), line_order))
+        # Line-id codes index sorted categories, so comparing codes compares the ids.
+        by_line = np.lexsort((lines.codes("line_id")[0], line_order))
         line_order = line_order[by_line]
         line_ids = lines["line_id"][by_line]
         line_amount = lines["amount"].astype(np.int64)[by_line]
@@ -244,12 +251,13 @@ def flatten(
     line_order, line_ids, line_amount = line_order[keep], line_ids[keep], line_amount[keep]
     quantity, category, sku = quantity[keep], category[keep], sku[keep]
 
-    # Deterministic volume order: order time, then order id, then line id.
-    line_key = np.array(["" if v is None else str(v) for v in line_ids], dtype=object)
-    order_key = order_ids[line_order]
-    sort = (
-        np.lexsort((line_key, order_key, order_ts[line_order])) if line_order.size else line_order
-    )
+    # Deterministic volume order: order time, then order id, then line id. Orders are ranked
+    # once (ids as sorted codes); lines keep their line-id order within an order (sorted above,
+    # and a bare order has one line), so a stable sort on the order rank finishes the job.
+    order_code = orders.codes("order_id")[0].astype(np.int64)
+    order_rank = np.empty(len(orders), dtype=np.int64)
+    order_rank[np.lexsort((order_code, order_ts))] = np.arange(len(orders))
+    sort = np.argsort(order_rank[line_order], kind="stable")
     line_order, line_ids, line_amount = line_order[sort], line_ids[sort], line_amount[sort]
     quantity, category, sku = quantity[sort], category[sort], sku[sort]
 
@@ -266,6 +274,8 @@ def flatten(
             text[f"attribute:{name}"] = np.asarray(orders[name], dtype=object)[line_order]
     return LineFrame(
         order_row=line_order,
+        partner_code=partner_code[line_order].astype(np.int64),
+        partner_names=partner_names,
         order_id=order_ids[line_order],
         line_id=line_ids,
         ts=order_ts[line_order],
@@ -283,6 +293,37 @@ def flatten(
         reversed_numerator=np.zeros(line_order.size, np.int64),
         reversed_denominator=np.ones(line_order.size, np.int64),
     )
+
+
+def _rows_of(
+    orders: Orders, order_column: str, lines: Lines, line_column: str, *, values: bool = False
+) -> IntArray:
+    """Match a lines column to an orders column through their categories, not row by row.
+
+    Returns, per line, the row of the order holding the same value (an id column), or with
+    ``values=True`` the code of that value among the orders' categories; -1 where none does.
+    """
+    order_codes, order_categories = orders.codes(order_column)
+    line_codes, line_categories = lines.codes(line_column)
+    position = (
+        np.searchsorted(order_categories, line_categories)
+        if len(order_categories)
+        else (np.zeros(len(line_categories), dtype=np.int64))
+    )
+    position = np.minimum(position, max(len(order_categories) - 1, 0))
+    found = (
+        order_categories[position] == line_categories
+        if len(order_categories)
+        else np.zeros(len(line_categories), dtype=bool)
+    )
+    category_map = np.append(np.where(found, position, -1), -1).astype(np.int64)
+    matched = category_map[line_codes.astype(np.int64)]
+    if values:
+        return matched
+    row_of_code = np.full(len(order_categories) + 1, -1, dtype=np.int64)
+    present = order_codes >= 0
+    row_of_code[order_codes[present]] = np.flatnonzero(present)
+    return row_of_code[matched]
 
 
 def _click_times(orders: Orders) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -445,21 +486,23 @@ def _to_contract_currency(
     fx: FxRates | None,
 ) -> IntArray:
     """Line amounts in minor units of their contract's currency, at the order's time."""
-    order_currency = orders["currency"][line_order]
+    currency_code, currency_names = orders.codes("currency")
+    line_currency = currency_code[line_order]
     ts = orders["ts"].astype(np.int64)[line_order]
     base = amount.copy()
     for number, contract_terms in enumerate(contracts):
-        rows = np.flatnonzero((contract == number) & (order_currency != contract_terms.currency))
+        own = np.flatnonzero(currency_names == contract_terms.currency)
+        same = line_currency == (own[0] if own.size else -2)
+        rows = np.flatnonzero((contract == number) & ~same)
         if rows.size == 0:
             continue
+        codes_here = currency_names[line_currency[rows]]
         if fx is None:
-            sample = order_currency[rows[0]]
             raise ValueError(
-                f"orders in {sample} fall under {contract_terms.label}, paid in "
+                f"orders in {codes_here[0]} fall under {contract_terms.label}, paid in "
                 f"{contract_terms.currency}; pass fx= with the rates to convert them"
             )
-        lookup_currency(contract_terms.currency)
         base[rows] = fx.convert_minor(
-            amount[rows], order_currency[rows], contract_terms.currency, at=ts[rows]
+            amount[rows], codes_here.astype(str), contract_terms.currency, at=ts[rows]
         )
     return base
