@@ -530,6 +530,27 @@ CROSS_CURRENCY = Programme(
     ),
 )
 
+#: A period cap carried from version 1 (scale 10**4) into version 2 (scale 10): o1 used
+#: 2.5935 cents of the 1.00 cap, so o2 may have 97.40 cents at most (97 rounded half up).
+CAP_ACROSS_VERSIONS = Programme(
+    orders=(order("o1", at(2), "0.21"), order("o2", at(6), "100.00")),
+    book=ContractBook(
+        [
+            std(cap(percent("12.35%"), per_period=usd("1.00")), effective_to=at(5)),
+            Contract(
+                id="std",
+                version=2,
+                applies_to=default(),
+                currency="USD",
+                timezone="Asia/Shanghai",
+                plan=cap(percent("10%"), per_period=usd("1.00")),
+                effective_from=at(5),
+                rounding="half_up",
+            ),
+        ]
+    ),
+)
+
 #: An included discount split over equal lines given out of line order: the tie goes to the
 #: line first in line order (a), whatever order the lines table lists them in.
 DISCOUNT_TIE = Programme(
@@ -559,6 +580,7 @@ def test_reference_hand_computed() -> None:
     assert crossing.lines[("o2", "a")].commission == 200
     tie = DISCOUNT_TIE.reference()
     assert [tie.lines[("o1", x)].base for x in "ab"] == [101, 100]
+    assert CAP_ACROSS_VERSIONS.reference().orders == {"o1": 3, "o2": 97}
     # 1.00 over three free lines, equal shares: 0.34, 0.33, 0.33.
     free = FREE_LINES.reference()
     assert [free.lines[("o1", x)].commission for x in "abc"] == [34, 33, 33]
@@ -603,6 +625,7 @@ def assert_matches_reference(programme: Programme) -> None:
 
 
 @example(DISCOUNT_TIE)
+@example(CAP_ACROSS_VERSIONS)
 @example(CROSSING)
 @example(FREE_LINES)
 @example(PERIOD_CAP)

@@ -1039,3 +1039,38 @@ def test_partner_coupon_codes_are_exclusive() -> None:
             "reason": "coupon code also held at rows 0",
         },
     ]
+
+
+@pytest.mark.parametrize(
+    ("table", "strategy"),
+    [
+        (al.Orders, "orders"),
+        (al.Clicks, "clicks"),
+        (al.Partners, "partners"),
+        (al.Touchpoints, "touchpoints"),
+    ],
+)
+def test_one_stores_a_model_as_from_models_does(table: type[al.Table], strategy: str) -> None:
+    from hypothesis import given, settings
+
+    from alliance.testing import strategies
+
+    @settings(max_examples=40)
+    @given(getattr(strategies, strategy)())
+    def check(model: Any) -> None:
+        try:
+            expected = table.from_models([model]).to_records()
+        except DataError as refused:
+            with pytest.raises(DataError) as caught:
+                table.one(model)
+            assert caught.value.problems == refused.problems
+            return
+        assert table.one(model).to_records() == expected
+
+    check()
+
+
+def test_one_refuses_another_model() -> None:
+    click = al.Click(click_id="c", ts="2026-10-01T00:00:00Z", partner_id="p")
+    with pytest.raises(TypeError, match="expected a Order, got Click"):
+        al.Orders.one(click)

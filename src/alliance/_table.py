@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from alliance import _export
 from alliance._columns import (
+    ENCODED,
     ColumnSpec,
     Stored,
     as_objects,
@@ -27,6 +28,7 @@ from alliance._columns import (
     parse_money,
     specs_of,
 )
+from alliance._currency import currency as lookup_currency
 from alliance._fields import ColumnKind
 from alliance._frames import (
     RawColumn,
@@ -36,8 +38,9 @@ from alliance._frames import (
     columns_from_records,
     optional_import,
 )
+from alliance._kernels import decimal_to_minor
 from alliance._models import _Record
-from alliance._periods import from_micros
+from alliance._periods import from_micros, to_micros
 from alliance.errors import DataError, Problem
 
 __all__ = ["Errors", "Rejects", "Table", "decode_cells", "row_problems"]
@@ -140,6 +143,26 @@ class Table:
         """
         raw, size = columns_from_records(records)
         return cls._build(raw, size, errors, context)
+
+    @classmethod
+    def one(cls, model: _Record) -> Self:
+        """A one-row table of a model instance, stored without parsing it again.
+
+        The model was validated when it was made, so its fields go straight into the stored
+        layout; this is the fast path for one event at a time (`commission.evaluate`). The
+        table's own checks across columns still run (a partner's parent must be in the table).
+
+        Raises:
+            TypeError: ``model`` is not this table's model.
+            DataError: The table's checks refuse the row.
+        """
+        if not isinstance(model, cls.model):
+            raise TypeError(f"expected a {cls.model.__name__}, got {type(model).__name__}")
+        columns = {spec.name: _stored_cell(spec, model) for spec in cls.specs}
+        problems = cls._row_problems(columns, 1)
+        if problems:
+            raise DataError(cls.name, problems)
+        return cls(columns, 1)
 
     @classmethod
     def from_models(cls, models: Iterable[_Record], **context: Any) -> Self:
@@ -513,6 +536,37 @@ class Table:
             and type(other) is type(self)
             and self.to_records() == other.to_records()
         )
+
+
+def _stored_cell(spec: ColumnSpec, model: _Record) -> Stored:
+    """One validated field as a one-row stored column."""
+    value = getattr(model, spec.name)
+    missing = np.array([value is None])
+    kind = spec.kind
+    if kind in ENCODED:
+        if value is None:
+            return Stored(kind, np.array([-1], np.int32), np.array([], dtype=object), missing)
+        return Stored(kind, np.array([0], np.int32), np.array([value], dtype=object))
+    if kind is ColumnKind.TAGS:
+        tags = np.empty(1, dtype=object)
+        tags[0] = tuple(value or ())
+        return Stored(kind, tags)
+    if kind is ColumnKind.RATIO:
+        return Stored(kind, np.array([np.nan if value is None else value]), None, None)
+    if kind is ColumnKind.BOOL:
+        flag = -1 if value is None else int(bool(value))
+        return Stored(kind, np.array([flag], np.int8), None, missing if value is None else None)
+    if value is None:
+        return Stored(kind, np.zeros(1, np.int64), None, missing)
+    if kind is ColumnKind.TIMESTAMP:
+        return Stored(kind, np.array([to_micros(value)], np.int64))
+    if kind is ColumnKind.MONEY:
+        code = getattr(model, "currency", None)
+        if code is None:
+            raise ValueError(f"{spec.name} needs the record's currency to be stored")
+        minor = decimal_to_minor(value, lookup_currency(code).exponent, None)
+        return Stored(kind, np.array([minor], np.int64))
+    return Stored(kind, np.array([int(value)], np.int64))
 
 
 def _fill_default(spec: ColumnSpec, stored: Stored) -> Stored:

@@ -414,7 +414,7 @@ def evaluate(
     if not isinstance(order, Order):
         raise TypeError(f"order must be an al.Order, got {type(order).__name__}")
     table = compute(
-        Orders.from_models([order]),
+        Orders.one(order),
         book,
         lines=Lines.from_models(lines, currency=order.currency) if lines else None,
         fx=fx,

@@ -9,6 +9,7 @@ tier reached, for `explain`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -599,7 +600,9 @@ def _period_cap(
         key = str(keys[position])
         if key not in used:
             carried = run.state.paid.get(key, Decimal(0))
-            used[key] = int(carried * 10**run.exponent * run.scale)
+            # Rounded up: paid at a finer scale (an earlier version), the room left must not
+            # round past the cap.
+            used[key] = math.ceil(carried * 10**run.exponent * run.scale)
         room = max(limit - used[key], 0)
         paid[position] = min(int(totals[position]), room)
         if paid[position] < totals[position]:
@@ -625,9 +628,7 @@ def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     # By what the rule paid each line; an order it paid nothing splits by base instead (never
     # a mix of the two, which are in different units).
     paid_something = (totals > 0)[groups][lines]
-    weights = np.where(
-        paid_something, np.maximum(values[lines], 0), run.frame.base[rows][lines]
-    )
+    weights = np.where(paid_something, np.maximum(values[lines], 0), run.frame.base[rows][lines])
     result[lines] = _spread(
         np.full(int(raised.sum()), minimum, dtype=np.int64),
         weights.astype(np.int64),

@@ -7,6 +7,7 @@ time, then order id, then line id, so volume accumulates in the same order on ev
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,34 @@ IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
 
 _SPECIFICITY = {"partner": 0, "group": 1, "default": 2}
+
+
+class OrderFacts(Mapping[str, ObjArray]):
+    """Text facts per line, gathered from the orders only when a rule asks for them.
+
+    ``category`` and ``sku`` are the lines' own; ``country``, ``coupon_code`` and other order
+    columns come from each line's order; ``attribute:<name>`` reads an extra order column.
+    """
+
+    def __init__(self, orders: Orders, line_order: IntArray, own: dict[str, ObjArray]) -> None:
+        self._orders = orders
+        self._line_order = line_order
+        self._cache = dict(own)
+
+    def __getitem__(self, name: str) -> ObjArray:
+        if name not in self._cache:
+            column = name.removeprefix("attribute:")
+            if column not in self._orders:
+                raise KeyError(name)
+            values = np.asarray(self._orders[column], dtype=object)
+            self._cache[name] = values[self._line_order]
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
 
 @dataclass
@@ -68,7 +97,7 @@ class LineFrame:
     base: IntArray
     amount: IntArray
     quantity: IntArray
-    text: dict[str, ObjArray]
+    text: OrderFacts
     new_customer: npt.NDArray[np.int8]
     subscription: ObjArray
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -263,15 +292,7 @@ def flatten(
 
     contract = order_contract[line_order]
     base = _to_contract_currency(orders, contracts, contract, line_order, line_amount, fx)
-    text = {
-        "category": category,
-        "sku": sku,
-        "country": orders["country"][line_order],
-        "coupon_code": orders["coupon_code"][line_order],
-    }
-    for name in orders.columns:
-        if name not in orders.model.model_fields:
-            text[f"attribute:{name}"] = np.asarray(orders[name], dtype=object)[line_order]
+    text = OrderFacts(orders, line_order, {"category": category, "sku": sku})
     return LineFrame(
         order_row=line_order,
         partner_code=partner_code[line_order].astype(np.int64),
@@ -288,7 +309,7 @@ def flatten(
         quantity=quantity,
         text=text,
         new_customer=orders["is_new_customer"][line_order].astype(np.int8),
-        subscription=orders["subscription_id"][line_order],
+        subscription=text["subscription_id"],
         skipped=skipped,
         reversed_numerator=np.zeros(line_order.size, np.int64),
         reversed_denominator=np.ones(line_order.size, np.int64),
