@@ -55,8 +55,8 @@ from alliance.commission import (
     Multiplier,
     Override,
     PartnerTarget,
-    PerClick,
     Percent,
+    PerClick,
     PerLead,
     Recurring,
     Tiered,
@@ -135,7 +135,7 @@ def floor_to(value: Fraction, unit: Fraction) -> Fraction:
 
 def minor_of(money: Money) -> Fraction:
     """A plan amount in minor units of its currency, exactly."""
-    return Fraction(money.amount) * 10 ** currency(money.currency).exponent
+    return Fraction(money.amount) * Fraction(10) ** currency(money.currency).exponent
 
 
 def decimal_places(value: Decimal) -> int:
@@ -277,9 +277,7 @@ def _amount_minor(value: Decimal | None, code: str) -> int:
     return int(scaled)
 
 
-def _to_contract_currency(
-    minor: int, order: Order, contract: Contract, fx: FxRates | None
-) -> int:
+def _to_contract_currency(minor: int, order: Order, contract: Contract, fx: FxRates | None) -> int:
     if order.currency == contract.currency:
         return minor
     if fx is None:
@@ -461,11 +459,11 @@ def _value(run: _Run, rule: Any, lines: list[_Line], unit: Fraction, path: str) 
     if isinstance(rule, Multiplier):
         places = max((decimal_places(f) for f in rule.by_group.values()), default=0)
         inner = _value(run, rule.rule, lines, unit * 10**places, f"{path}.rule")
-        factors = [
-            Fraction(rule.by_group[line.group]) if line.group in rule.by_group else Fraction(1)
-            for line in lines
-        ]
-        return [value * factor for value, factor in zip(inner, factors, strict=True)]
+        scaled = []
+        for line, value in zip(lines, inner, strict=True):
+            factor = rule.by_group.get(line.group) if line.group is not None else None
+            scaled.append(value * (Fraction(1) if factor is None else Fraction(factor)))
+        return scaled
     if isinstance(rule, Tiered):
         return _tiered(run, rule, lines, unit, path)
     if isinstance(rule, Cap):
@@ -484,7 +482,9 @@ def _value(run: _Run, rule: Any, lines: list[_Line], unit: Fraction, path: str) 
             if rule.payments is not None:
                 eligible = number <= rule.payments
             else:
-                eligible = lines[0].order.ts < months_later(first, rule.months or 0, contract.timezone)
+                eligible = lines[0].order.ts < months_later(
+                    first, rule.months or 0, contract.timezone
+                )
             if not eligible:
                 return [Fraction(0) for _ in lines]
         return _value(run, rule.rule, lines, unit, f"{path}.rule")
@@ -504,15 +504,17 @@ def _tiered(
         values = []
         uppers = [*thresholds[1:], None]
         for line, (before, own) in zip(lines, volumes, strict=True):
-            start, end = before, before + own
+            start, end = Fraction(before), Fraction(before + own)
             portions = [
                 max(Fraction(0), (end if high is None else min(end, high)) - max(start, low))
                 for low, high in zip(thresholds, uppers, strict=True)
             ]
             if rule.basis == "units":
                 # The base in whole minor units, by the units that fall in each tier.
-                weights = portions if sum(portions) > 0 else [Fraction(1)] + [Fraction(0)] * (
-                    len(portions) - 1
+                weights = (
+                    portions
+                    if sum(portions) > 0
+                    else [Fraction(1)] + [Fraction(0)] * (len(portions) - 1)
                 )
                 portions = [Fraction(p) for p in largest_remainder(line.base, weights)]
             rates = [Fraction(t.rule.rate) for t in rule.tiers if isinstance(t.rule, Percent)]
@@ -626,13 +628,13 @@ def reference_compute(
         parts = largest_remainder(total, [max(v, Fraction(0)) for v in exact])
         order_id = mine[0].order.order_id
         result.orders[order_id] = total
-        for line, value, part in zip(mine, exact, parts, strict=True):
-            result.lines[(order_id, line.line_id)] = ReferenceLine(
+        for item, value, part in zip(mine, exact, parts, strict=True):
+            result.lines[(order_id, item.line_id)] = ReferenceLine(
                 order_id=order_id,
-                line_id=line.line_id,
+                line_id=item.line_id,
                 contract_id=contract.id,
                 version=contract.version,
-                base=line.base,
+                base=item.base,
                 exact=value,
                 commission=part,
             )
