@@ -467,3 +467,22 @@ def test_book_from_yaml_refuses_overlaps_with_contract_error() -> None:
     )
     with pytest.raises(ContractError, match="versions std v1 and std v2 overlap"):
         cm.ContractBook.from_yaml(merged)
+
+
+def test_plan_amounts_must_be_whole_minor_units() -> None:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    import alliance.commission as cm
+
+    with pytest.raises(ValidationError, match=r"plan amount 0\.125 USD is finer than USD's minor"):
+        cm.Contract(
+            id="c",
+            version=1,
+            applies_to=cm.default(),
+            currency="USD",
+            timezone="UTC",
+            plan=cm.flat("0.125", "USD", per="unit"),
+            effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+        )

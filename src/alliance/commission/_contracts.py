@@ -183,6 +183,10 @@ class Contract(_Frozen):
                     )
         for node in walk(self.plan):
             for money in _money_of(node):
+                if not money.is_whole():
+                    raise ValueError(
+                        f"plan amount {money} is finer than {money.currency}'s minor unit"
+                    )
                 if money.currency != self.currency:
                     raise ValueError(
                         f"plan amount {money} is not in the contract currency {self.currency}"
