@@ -16,6 +16,13 @@ from alliance._money import Money, allocate
 from alliance.errors import FloatNotAllowed, InvalidAmount
 
 
+def exact_weight(weight: Any) -> Fraction:
+    """A weight as allocate reads it: a float as the shortest decimal that prints as it."""
+    if isinstance(weight, float):
+        return Fraction(Decimal(repr(weight)))
+    return Fraction(weight)
+
+
 def reference_allocate(total_minor: int, weights: list[Fraction]) -> list[int]:
     """Largest remainder with exact fractions of the weights as given."""
     weight_sum = sum(weights, Fraction(0))
@@ -114,7 +121,7 @@ def test_parts_add_up_and_stay_within_one_unit_of_the_share(
     assert all(part.currency == total.currency for part in parts)
     assert sum(parts) == total
     # A float weight is read as the shortest decimal that prints as it (see allocate).
-    exact = [Fraction(Decimal(repr(w))) if isinstance(w, float) else Fraction(w) for w in weights]
+    exact = [exact_weight(w) for w in weights]
     weight_sum = sum(exact, Fraction(0))
     for part, weight in zip(parts, exact, strict=True):
         share = total.minor * weight / weight_sum
@@ -124,7 +131,7 @@ def test_parts_add_up_and_stay_within_one_unit_of_the_share(
 @given(totals, weight_lists)
 def test_allocation_matches_the_reference(total: Money, weights: list[Any]) -> None:
     assert minors(allocate(total, weights)) == reference_allocate(
-        total.minor, [Fraction(w) for w in weights]
+        total.minor, [exact_weight(w) for w in weights]
     )
 
 
@@ -139,7 +146,7 @@ def test_allocation_is_deterministic_and_symmetric_in_sign(
 
 @given(totals, weight_lists, st.integers(1, 1000))
 def test_scaling_every_weight_changes_nothing(total: Money, weights: list[Any], k: int) -> None:
-    scaled = [Fraction(w) * k for w in weights]
+    scaled = [exact_weight(w) * k for w in weights]
     assert allocate(total, scaled) == allocate(total, weights)
 
 
