@@ -8,7 +8,7 @@ import pytest
 DOCS = Path(__file__).parents[1] / "docs"
 README = Path(__file__).parents[1] / "README.md"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-PAGES = sorted([*DOCS.rglob("*.md"), README])
+PAGES = sorted(p for p in [*DOCS.rglob("*.md"), README] if FENCE.search(p.read_text("utf-8")))
 
 
 def blocks(page: Path) -> list[str]:
@@ -27,3 +27,5 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     exec(compile(code, str(page), "exec"), namespace)
+    # The page defined what it shows (at least one name beyond the module's own).
+    assert set(namespace) - {"__name__", "__builtins__"}
