@@ -146,7 +146,7 @@ def resolve_contracts(
     contracts = list(book.contracts)
     chosen = np.full(partner.size, -1, dtype=np.int64)
     rank = np.full(partner.size, 99, dtype=np.int64)
-    has_partner = np.array([p is not None for p in partner], dtype=bool)
+    has_partner = partner != None  # noqa: E711 - elementwise
     for number, contract in enumerate(contracts):
         target = contract.applies_to
         if isinstance(target, PartnerTarget):
@@ -213,9 +213,9 @@ def flatten(
 
     skipped = [
         (str(order_ids[r]), "no partner")
-        for r in np.flatnonzero(order_partner == None)  # noqa: E711
+        for r in np.flatnonzero(partner_code < 0)
     ]
-    no_contract = (order_partner != None) & (order_contract < 0)  # noqa: E711
+    no_contract = (partner_code >= 0) & (order_contract < 0)
     skipped += [(str(order_ids[r]), "no contract in force") for r in np.flatnonzero(no_contract)]
 
     # Lines: given, or one per order.
