@@ -211,10 +211,7 @@ def flatten(
     order_contract, contracts = resolve_contracts(book, order_partner, order_group, order_ts)
     order_contract = _lock_at_click(orders, book, order_contract, contracts, order_group)
 
-    skipped = [
-        (str(order_ids[r]), "no partner")
-        for r in np.flatnonzero(partner_code < 0)
-    ]
+    skipped = [(str(order_ids[r]), "no partner") for r in np.flatnonzero(partner_code < 0)]
     no_contract = (partner_code >= 0) & (order_contract < 0)
     skipped += [(str(order_ids[r]), "no contract in force") for r in np.flatnonzero(no_contract)]
 
