@@ -99,7 +99,6 @@ class LineFrame:
     quantity: IntArray
     text: OrderFacts
     new_customer: npt.NDArray[np.int8]
-    subscription: ObjArray
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Share of each line reversed, as numerator / denominator (0 / 1 when none).
     reversed_numerator: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -137,6 +136,11 @@ class LineFrame:
 
     def __len__(self) -> int:
         return int(self.order_row.size)
+
+    @property
+    def subscription(self) -> ObjArray:
+        """Subscription id per line (``None`` when not a subscription payment)."""
+        return self.text["subscription_id"]
 
 
 def resolve_contracts(
@@ -216,13 +220,14 @@ def flatten(
     skipped += [(str(order_ids[r]), "no contract in force") for r in np.flatnonzero(no_contract)]
 
     # Lines: given, or one per order.
+    bare_orders_only = lines is None or len(lines) == 0
+    merchandise_all = np.zeros(0, dtype=np.int64)
     if lines is None or len(lines) == 0:
+        merchandise_all = _order_merchandise(orders, contracts, order_contract)
         line_order = np.arange(len(orders), dtype=np.int64)
-        line_ids = np.full(len(orders), None, dtype=object)
-        line_amount = _order_merchandise(orders, contracts, order_contract)
+        line_ids = category = sku = np.empty(0, dtype=object)
+        line_amount = merchandise_all
         quantity = np.ones(len(orders), dtype=np.int64)
-        category = np.full(len(orders), None, dtype=object)
-        sku = np.full(len(orders), None, dtype=object)
     else:
         line_order = _rows_of(orders, "order_id", lines, "order_id")
         unknown = np.flatnonzero(line_order < 0)
@@ -273,19 +278,30 @@ def flatten(
             sku = np.concatenate([sku, np.full(bare.size, None, dtype=object)])
 
     # Only lines of orders with a contract earn.
-    keep = order_contract[line_order] >= 0
-    line_order, line_ids, line_amount = line_order[keep], line_ids[keep], line_amount[keep]
-    quantity, category, sku = quantity[keep], category[keep], sku[keep]
+    if not bare_orders_only:
+        keep = order_contract[line_order] >= 0
+        line_order, line_ids, line_amount = line_order[keep], line_ids[keep], line_amount[keep]
+        quantity, category, sku = quantity[keep], category[keep], sku[keep]
 
     # Deterministic volume order: order time, then order id, then line id. Orders are ranked
     # once (ids as sorted codes); lines keep their line-id order within an order (sorted above,
     # and a bare order has one line), so a stable sort on the order rank finishes the job.
-    order_code = orders.codes("order_id")[0].astype(np.int64)
-    order_rank = np.empty(len(orders), dtype=np.int64)
-    order_rank[np.lexsort((order_code, order_ts))] = np.arange(len(orders))
-    sort = np.argsort(order_rank[line_order], kind="stable")
-    line_order, line_ids, line_amount = line_order[sort], line_ids[sort], line_amount[sort]
-    quantity, category, sku = quantity[sort], category[sort], sku[sort]
+    order_code, order_names = orders.codes("order_id")
+    by_time = np.lexsort((order_code, order_ts))
+    if bare_orders_only:
+        # One line per order, in order-row order: the orders' own ranking is the line order.
+        sort = by_time[order_contract[by_time] >= 0]
+        line_order, line_amount = sort.astype(np.int64), merchandise_all[sort]
+        quantity = np.ones(sort.size, dtype=np.int64)
+        line_ids = np.full(sort.size, None, dtype=object)
+        category = line_ids
+        sku = line_ids
+    else:
+        order_rank = np.empty(len(orders), dtype=np.int64)
+        order_rank[by_time] = np.arange(len(orders))
+        sort = np.argsort(order_rank[line_order], kind="stable")
+        line_order, line_ids, line_amount = line_order[sort], line_ids[sort], line_amount[sort]
+        quantity, category, sku = quantity[sort], category[sort], sku[sort]
 
     contract = order_contract[line_order]
     base = _to_contract_currency(orders, contracts, contract, line_order, line_amount, fx)
@@ -294,11 +310,11 @@ def flatten(
         order_row=line_order,
         partner_code=partner_code[line_order].astype(np.int64),
         partner_names=partner_names,
-        order_id=order_ids[line_order],
+        order_id=_with_missing(order_names)[order_code[line_order]],
         line_id=line_ids,
         ts=order_ts[line_order],
-        partner=order_partner[line_order],
-        group=order_group[line_order],
+        partner=_with_missing(partner_names)[partner_code[line_order]],
+        group=group_by_code[partner_code[line_order]],
         contract=contract,
         contracts=contracts,
         base=base,
@@ -306,7 +322,6 @@ def flatten(
         quantity=quantity,
         text=text,
         new_customer=orders["is_new_customer"][line_order].astype(np.int8),
-        subscription=text["subscription_id"],
         skipped=skipped,
         reversed_numerator=np.zeros(line_order.size, np.int64),
         reversed_denominator=np.ones(line_order.size, np.int64),
@@ -342,6 +357,11 @@ def _rows_of(
     present = order_codes >= 0
     row_of_code[order_codes[present]] = np.flatnonzero(present)
     return row_of_code[matched]
+
+
+def _with_missing(categories: ObjArray) -> ObjArray:
+    """Categories with ``None`` at the end, so that code -1 decodes to ``None``."""
+    return np.concatenate([categories, np.array([None], dtype=object)])
 
 
 def _click_times(orders: Orders) -> tuple[IntArray, npt.NDArray[np.bool_]]:
