@@ -56,7 +56,7 @@ from alliance.commission import (
     tiered,
     when,
 )
-from alliance.commission._evaluate_rules import places_needed
+from alliance.commission._run import places_needed
 from commission_reference import (
     ReferenceResult,
     line_sort_key,

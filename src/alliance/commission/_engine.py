@@ -28,17 +28,10 @@ from alliance._money import Money
 from alliance._periods import from_micros, period_index
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals
 from alliance.commission._contracts import ContractBook
-from alliance.commission._evaluate_rules import (
-    Evaluation,
-    Labels,
-    RunState,
-    carry_state,
-    evaluate_plan,
-    exponent_of,
-    places_needed,
-)
+from alliance.commission._evaluate_rules import carry_state, evaluate_plan, exponent_of
 from alliance.commission._extras import click_rows, override_rows
 from alliance.commission._lines import LineFrame, flatten
+from alliance.commission._run import Evaluation, Labels, RunState, places_needed
 from alliance.errors import MoneyOverflow
 
 __all__ = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._currency import currency as lookup_currency
-from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio, mul_div_round
-from alliance._periods import from_micros, period_index, shift
+from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio
+from alliance._periods import from_micros, shift
 from alliance.commission._contracts import Contract
-from alliance.commission._lines import LineFrame
 from alliance.commission._rules import (
     Add,
     Bonus,
@@ -41,163 +39,21 @@ from alliance.commission._rules import (
     When,
     walk,
 )
+from alliance.commission._run import (
+    Evaluation,
+    _by_order,
+    _checked_product,
+    _places,
+    _rate_scaled,
+    _spread,
+)
+from alliance.commission._volume import period_labels, tier_thresholds, volume_before
 from alliance.errors import ContractError, MoneyOverflow
 
-__all__ = ["Evaluation", "RunState", "carry_state", "evaluate_plan", "places_needed"]
+__all__ = ["carry_state", "evaluate_plan", "exponent_of"]
 
 IntArray = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.intp]
-
-
-def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -int(exponent)) if isinstance(exponent, int) else 0
-
-
-def places_needed(rule: Any) -> int:
-    """Decimal places of ``1 / scale`` that keep every product of the plan exact."""
-    if isinstance(rule, Percent):
-        return _places(rule.rate)
-    if isinstance(rule, Multiplier):
-        factor_places = max((_places(f) for f in rule.by_group.values()), default=0)
-        return factor_places + places_needed(rule.rule)
-    if isinstance(rule, Tiered):
-        return max(places_needed(t.rule) for t in rule.tiers)
-    if isinstance(rule, When):
-        parts = [places_needed(b.rule) for b in rule.branches]
-        if rule.otherwise is not None:
-            parts.append(places_needed(rule.otherwise))
-        return max(parts)
-    if isinstance(rule, Add):
-        return max(places_needed(r) for r in rule.rules)
-    if isinstance(rule, Cap | Floor | Recurring | Guarantee):
-        return places_needed(rule.rule)
-    return 0
-
-
-@dataclass
-class RunState:
-    """Period-to-date facts carried between runs (see `CommissionState`)."""
-
-    volumes: dict[str, int] = field(default_factory=dict)
-    paid: dict[str, Decimal] = field(default_factory=dict)
-    subscriptions: dict[str, tuple[int, int]] = field(default_factory=dict)
-    #: This run's subscription payments by line: number and first payment (see `_payments`).
-    payments: dict[int, tuple[int, int]] | None = None
-
-
-class Labels:
-    """Per-line text (a branch path, notes) kept as codes into the distinct texts.
-
-    Appending to many lines costs one string operation per distinct text among them, not one
-    per line.
-    """
-
-    def __init__(self, size: int, separator: str) -> None:
-        self.codes = np.zeros(size, dtype=np.int64)
-        self.texts: list[str] = [""]
-        self._index: dict[str, int] = {"": 0}
-        self._separator = separator
-
-    def _code(self, text: str) -> int:
-        code = self._index.get(text)
-        if code is None:
-            code = self._index[text] = len(self.texts)
-            self.texts.append(text)
-        return code
-
-    def append(self, rows: Rows, text: str) -> None:
-        """Add ``text`` to the label of every line in ``rows``."""
-        if rows.size == 0:
-            return
-        old, inverse = np.unique(self.codes[rows], return_inverse=True)
-        joined = [
-            self._code(f"{self.texts[c]}{self._separator}{text}" if self.texts[c] else text)
-            for c in old.tolist()
-        ]
-        self.codes[rows] = np.array(joined, dtype=np.int64)[inverse.reshape(-1)]
-
-    def decoded(self) -> npt.NDArray[np.object_]:
-        """The labels as an object array of text, one per line."""
-        return np.array(self.texts, dtype=object)[self.codes]
-
-
-@dataclass
-class Evaluation:
-    """What evaluating a contract's plan over its lines found, per line."""
-
-    frame: LineFrame
-    contract: Contract
-    scale: int
-    exponent: int
-    state: RunState
-    branch: Labels
-    tier: IntArray
-    notes: Labels
-    volume_cache: dict[tuple[Any, ...], tuple[IntArray, npt.NDArray[np.object_]]] = field(
-        default_factory=dict
-    )
-    touched_volumes: dict[str, int] = field(default_factory=dict)
-    #: At period close: whole-volume tiers use the period's final volume, net of reversals.
-    finalize: bool = False
-
-    def note(self, rows: Rows, text: str) -> None:
-        """Add a note (a cap hit, a split) to lines."""
-        self.notes.append(np.asarray(rows), text)
-
-    def mark(self, rows: Rows, text: str) -> None:
-        """Add a step of the branch taken to lines."""
-        self.branch.append(np.asarray(rows), text)
-
-    @property
-    def minor_scale(self) -> int:
-        """Scaled units per minor unit."""
-        return self.scale
-
-    def money_scaled(self, amount: Any) -> int:
-        """A Money amount of the contract currency in scaled units."""
-        minor = amount.round().minor if not amount.is_whole() else amount.minor
-        return int(minor) * self.scale
-
-
-def _rate_scaled(rate: Decimal, scale: int) -> int:
-    numerator, denominator = decimal_to_ratio(rate)
-    scaled, remainder = divmod(numerator * scale, denominator)
-    if remainder:  # pragma: no cover - the scale covers every rate's places
-        raise ContractError(f"rate {rate} needs more decimal places than the plan allows")
-    return scaled
-
-
-def _checked_product(values: IntArray, factor: int) -> IntArray:
-    if values.size and factor and int(np.abs(values).max()) > INT64_MAX // abs(factor):
-        raise MoneyOverflow(
-            "commission arithmetic past int64: amounts times rates are too large; "
-            "split the batch or use fewer decimal places in rates"
-        )
-    return values * factor
-
-
-def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray]:
-    """For the given lines: the distinct orders (order rows) and each line's group number.
-
-    ``rows`` are ascending positions, and an order's lines are adjacent in the frame, so an
-    order's lines are adjacent among ``rows`` too: one pass finds the groups, no sort.
-    """
-    order_rows = frame.order_row[rows]
-    if order_rows.size == 0:
-        return order_rows.astype(np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.ones(order_rows.size, dtype=bool)
-    starts[1:] = order_rows[1:] != order_rows[:-1]
-    groups = np.cumsum(starts) - 1
-    return order_rows[starts].astype(np.int64), groups.astype(np.int64)
-
-
-def _spread(totals: IntArray, weights: IntArray, groups: IntArray) -> IntArray:
-    """Allocate per-group totals over lines by weight; equal weights where all are zero."""
-    sums = np.zeros(totals.size, dtype=np.int64)
-    np.add.at(sums, groups, weights)
-    usable = np.where(sums[groups] > 0, weights, 1)
-    return allocate_minor(totals, usable, groups)
 
 
 # -- conditions -----------------------------------------------------------------------------------
@@ -250,134 +106,6 @@ def _us(value: Any) -> int:
     from alliance._periods import to_micros
 
     return to_micros(value)
-
-
-# -- volume for tiers, bonuses and period caps ----------------------------------------------------
-
-
-def _period_labels(run: Evaluation, rows: Rows, period: str) -> npt.NDArray[np.object_]:
-    if period == "lifetime":
-        return np.full(rows.size, "lifetime", dtype=object)
-    codes, periods = period_index(run.frame.ts[rows], period, tz=run.contract.timezone)  # type: ignore[arg-type]
-    labels = np.array([p.label for p in periods] + [""], dtype=object)
-    return labels[codes]
-
-
-def _codes(values: npt.NDArray[Any]) -> tuple[IntArray, npt.NDArray[Any]]:
-    """Dense codes of an object column (``None`` becomes its own value, ``""``)."""
-    text = np.array(["" if v is None else str(v) for v in values], dtype=object)
-    distinct, inverse = np.unique(text, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), distinct
-
-
-def _volume_before(
-    run: Evaluation, rows: Rows, basis: str, period: str, scope: str
-) -> tuple[IntArray, npt.NDArray[np.object_], IntArray]:
-    """Per line: volume reached before it in its group, its group key, and its own volume.
-
-    Volume counts every line of the contract (whatever branch pays it), per partner (and
-    category), per period, in the deterministic line order, starting from the carried state.
-    """
-    frame = run.frame
-    cache_key = (basis, period, scope)
-    if cache_key not in run.volume_cache:
-        # Every version of the contract counts toward the same volume.
-        ids = np.array([c.id for c in frame.contracts], dtype=object)[frame.contract]
-        everything = np.flatnonzero(ids == run.contract.id)
-        partner_code, partners = frame.partner_code[everything], frame.partner_names
-        if scope == "partner+category":
-            category_code, categories = _codes(frame.text["category"][everything])
-        else:
-            category_code, categories = np.zeros(everything.size, np.int64), np.array([""], object)
-        if period == "lifetime":
-            period_code, labels = np.zeros(everything.size, np.int64), ["lifetime"]
-        else:
-            period_code, periods = period_index(
-                frame.ts[everything],
-                period,  # type: ignore[arg-type]
-                tz=run.contract.timezone,
-            )
-            labels = [p.label for p in periods]
-        combined = (partner_code * len(categories) + category_code) * max(len(labels), 1)
-        combined = combined + period_code
-        distinct, groups = np.unique(combined, return_inverse=True)
-        groups = groups.reshape(-1)
-        names = []
-        for key in distinct.tolist():
-            rest, period_number = divmod(key, max(len(labels), 1))
-            partner_number, category_number = divmod(rest, len(categories))
-            names.append(
-                f"{run.contract.id}|{basis}|{period}|{scope}|{partners[partner_number]}|"
-                f"{categories[category_number]}|{labels[period_number]}"
-            )
-        key_names = np.array(names, dtype=object)
-        # Lines are in volume order; a stable sort by group keeps that order within groups.
-        order = np.argsort(groups, kind="stable")
-        group_sorted = groups[order]
-        if basis == "revenue":
-            own_sorted = frame.base[everything][order].astype(np.int64)
-        elif basis == "units":
-            own_sorted = frame.quantity[everything][order].astype(np.int64)
-        else:  # orders: an order counts once per group, on its first line there
-            order_sorted = frame.order_row[everything][order]
-            fresh = np.ones(order.size, dtype=bool)
-            fresh[1:] = (group_sorted[1:] != group_sorted[:-1]) | (
-                order_sorted[1:] != order_sorted[:-1]
-            )
-            own_sorted = fresh.astype(np.int64)
-            # An order is one unit of volume: each of its lines sits where its first line does.
-            first_of_order = np.maximum.accumulate(np.where(fresh, np.arange(order.size), 0))
-        if run.finalize:
-            # Reversed volume does not count at close: a full reversal removes the line's
-            # volume, a partial one its share (rounded down) of revenue.
-            numerator = frame.reversed_numerator[everything][order]
-            denominator = frame.reversed_denominator[everything][order]
-            full = numerator >= denominator
-            if basis == "revenue":
-                own_sorted = own_sorted - mul_div_round(own_sorted, numerator, denominator, "floor")
-            elif basis == "orders":
-                # The order still counts while any of its lines is not fully reversed.
-                kept = np.zeros(order.size, dtype=bool)
-                np.logical_or.at(kept, first_of_order, ~full)
-                own_sorted = np.where(fresh & kept, 1, 0).astype(np.int64)
-            else:
-                own_sorted = np.where(full, 0, own_sorted)
-        cumulative = np.cumsum(own_sorted)
-        starts = np.searchsorted(group_sorted, np.arange(distinct.size))
-        before_start = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0)
-        running = np.array([run.state.volumes.get(k, 0) for k in names], dtype=np.int64)
-        before_sorted = cumulative - own_sorted - before_start[group_sorted] + running[group_sorted]
-        totals = np.zeros(distinct.size, dtype=np.int64)
-        np.add.at(totals, group_sorted, own_sorted)
-        for name, total, start in zip(names, totals.tolist(), running.tolist(), strict=True):
-            run.touched_volumes[name] = start + total
-        if basis == "orders":
-            before_sorted = before_sorted[first_of_order]
-            own_sorted = own_sorted[first_of_order]
-        before = np.zeros(frame.order_row.size, dtype=np.int64)
-        own = np.zeros(frame.order_row.size, dtype=np.int64)
-        keys = np.empty(frame.order_row.size, dtype=object)
-        before[everything[order]] = before_sorted
-        own[everything[order]] = own_sorted
-        keys[everything] = key_names[groups]
-        run.volume_cache[cache_key] = (np.stack([before, own]), keys)
-    stacked, keys = run.volume_cache[cache_key]
-    return stacked[0][rows], keys[rows], stacked[1][rows]
-
-
-def _thresholds(rule: Tiered, exponent: int) -> IntArray:
-    if rule.basis == "revenue":
-        values = []
-        for tier in rule.tiers:
-            numerator, denominator = decimal_to_ratio(tier.threshold * 10**exponent)
-            if numerator % denominator:
-                raise ContractError(
-                    f"tier threshold {tier.threshold} is finer than the contract currency's "
-                    "minor unit"
-                )
-            values.append(numerator // denominator)
-        return np.array(values, dtype=np.int64)
-    return np.array([int(t.threshold) for t in rule.tiers], dtype=np.int64)
 
 
 # -- the nodes ------------------------------------------------------------------------------------
@@ -473,8 +201,8 @@ def _multiplier(run: Evaluation, rule: Multiplier, rows: Rows, path: str) -> Int
 
 
 def _tiered(run: Evaluation, rule: Tiered, rows: Rows, path: str) -> IntArray:
-    before, _, own = _volume_before(run, rows, rule.basis, rule.period, rule.scope)
-    thresholds = _thresholds(rule, run.exponent)
+    before, _, own = volume_before(run, rows, rule.basis, rule.period, rule.scope)
+    thresholds = tier_thresholds(rule, run.exponent)
     tiers = len(rule.tiers)
     values = np.zeros(rows.size, dtype=np.int64)
     if rule.mode == "marginal" and rule.basis != "orders":
@@ -521,7 +249,7 @@ def _tiered(run: Evaluation, rule: Tiered, rows: Rows, path: str) -> IntArray:
     # forward (and orders basis): the tier reached before the line; whole: after it.
     volume = before + own if rule.mode == "whole" else before
     if rule.mode == "whole" and run.finalize:
-        _, keys, _ = _volume_before(run, rows, rule.basis, rule.period, rule.scope)
+        _, keys, _ = volume_before(run, rows, rule.basis, rule.period, rule.scope)
         volume = np.array([run.touched_volumes[str(k)] for k in keys], dtype=np.int64)
     tier_of = np.searchsorted(thresholds, volume, side="right") - 1
     if rule.mode == "whole":
@@ -584,7 +312,7 @@ def _period_cap(
     first_line = np.zeros(distinct.size, dtype=np.intp)
     first_line[groups[::-1]] = np.arange(rows.size)[::-1]
     order_rows = rows[first_line]
-    labels = _period_labels(run, order_rows, rule.period)
+    labels = period_labels(run, order_rows, rule.period)
     keys = np.array(
         [
             f"cap|{run.contract.id}|{path}|{p}|{label}"
@@ -705,7 +433,7 @@ def carry_state(run: Evaluation) -> None:
     for number in numbers:
         for node in walk(run.frame.contracts[number].plan):
             if isinstance(node, Tiered):
-                _volume_before(run, rows, node.basis, node.period, node.scope)
+                volume_before(run, rows, node.basis, node.period, node.scope)
             elif isinstance(node, Recurring):
                 _payments(run)
 
