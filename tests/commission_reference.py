@@ -550,7 +550,11 @@ def _cap(run: _Run, rule: Cap, lines: list[_Line], unit: Fraction, path: str) ->
         key = (first.contract.id, path, first.partner, label)
         used = run.paid.get(key, Fraction(0))
         room = floor_to(max(minor_of(rule.per_period) - used, Fraction(0)), unit)
-        capped = min(capped, room)
+        # A period cap counts whole minor units: each order's capped amount is rounded (the
+        # contract's mode) before it is weighed against the room left, so rounding can never
+        # take the period past the cap.
+        whole = Fraction(round_to_integer(capped, first.contract.rounding))
+        capped = min(whole, floor_to(room, Fraction(1)))
         run.paid[key] = used + capped
     if capped == total:
         return values

@@ -938,3 +938,46 @@ def test_orders_in_another_currency_need_fx() -> None:
         match="orders in EUR fall under std v1, paid in USD; pass fx= with the rates to convert",
     ):
         cm.compute(placed, book(cm.percent("5%")))
+
+
+def test_rounding_never_takes_a_period_past_its_cap() -> None:
+    from datetime import UTC, datetime
+
+    import alliance as al
+    import alliance.commission as cm
+
+    contract = cm.Contract(
+        id="capped",
+        version=1,
+        applies_to=cm.default(),
+        currency="USD",
+        timezone="UTC",
+        plan=cm.cap(cm.percent("5%"), per_period=al.Money("1.00", "USD")),
+        effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+        rounding="half_up",
+    )
+    orders = al.Orders.from_records(
+        [
+            # 5% of 0.50 is 0.025: half-up makes it 0.03, and that is what the cap counts.
+            {
+                "order_id": "a",
+                "ts": "2026-10-01T00:00:00Z",
+                "amount": "0.50",
+                "currency": "USD",
+                "partner_id": "p",
+            },
+            # 5% of 100.00 is 5.00; the room left is 1.00 - 0.03 = 0.97.
+            {
+                "order_id": "b",
+                "ts": "2026-10-02T00:00:00Z",
+                "amount": "100.00",
+                "currency": "USD",
+                "partner_id": "p",
+            },
+        ]
+    )
+    table = cm.compute(orders, cm.ContractBook([contract]))
+    assert table["commission"].tolist() == [3, 97]
+    assert int(table["commission"].sum()) == 100
+    assert "per-period cap" not in table["notes"][0]
+    assert "per-period cap" in table["notes"][1]

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._currency import currency as lookup_currency
-from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio
+from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio, round_quotient
 from alliance._periods import from_micros, shift
 from alliance.commission._contracts import Contract
 from alliance.commission._rules import (
@@ -332,8 +332,12 @@ def _period_cap(
             # round past the cap.
             used[key] = math.ceil(carried * 10**run.exponent * run.scale)
         room = max(limit - used[key], 0)
-        paid[position] = min(int(totals[position]), room)
-        if paid[position] < totals[position]:
+        # Whole minor units: the order's capped amount is rounded (the contract's mode) before
+        # it is weighed against the room left, so per-order rounding never passes the cap.
+        whole = int(round_quotient(int(totals[position]), run.scale, run.contract.rounding))
+        room_whole = (room // run.scale) * run.scale
+        paid[position] = min(whole * run.scale, room_whole)
+        if whole * run.scale > room_whole:
             run.note(rows[groups == position], f"per-period cap {rule.per_period} reached")
         used[key] += int(paid[position])
     for key, value in used.items():
