@@ -66,8 +66,7 @@ def volume_before(
             labels = [p.label for p in periods]
         combined = (partner_code * len(categories) + category_code) * max(len(labels), 1)
         combined = combined + period_code
-        distinct, groups = np.unique(combined, return_inverse=True)
-        groups = groups.reshape(-1)
+        distinct, groups = _dense(combined)
         names = []
         for key in distinct.tolist():
             rest, period_number = divmod(key, max(len(labels), 1))
@@ -78,7 +77,9 @@ def volume_before(
             )
         key_names = np.array(names, dtype=object)
         # Lines are in volume order; a stable sort by group keeps that order within groups.
-        order = np.argsort(groups, kind="stable")
+        # Few groups sort fastest as 16-bit keys (numpy radix-sorts those, stably).
+        keys16 = groups.astype(np.uint16) if distinct.size <= 1 << 16 else groups
+        order = np.argsort(keys16, kind="stable")
         group_sorted = groups[order]
         if basis == "revenue":
             own_sorted = frame.base[everything][order].astype(np.int64)
@@ -144,3 +145,18 @@ def tier_thresholds(rule: Tiered, exponent: int) -> IntArray:
             values.append(numerator // denominator)
         return np.array(values, dtype=np.int64)
     return np.array([int(t.threshold) for t in rule.tiers], dtype=np.int64)
+
+
+def _dense(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct keys, sorted, and each key's position among them.
+
+    Like ``np.unique(keys, return_inverse=True)``, without a sort when the keys span a small
+    range.
+    """
+    if keys.size and int(keys.min()) >= 0 and int(keys.max()) < max(4 * keys.size, 1 << 20):
+        present = np.zeros(int(keys.max()) + 1, dtype=bool)
+        present[keys] = True
+        position = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(np.int64), position[keys].astype(np.int64)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return distinct.astype(np.int64), inverse.reshape(-1).astype(np.int64)
