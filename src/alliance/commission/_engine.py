@@ -109,7 +109,7 @@ class CommissionTable:
     inputs: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
-        return int(self.columns["order_id"].size)
+        return int(self.columns["commission"].size)
 
     def __getitem__(self, name: str) -> npt.NDArray[Any]:
         return self.columns[name]
@@ -151,6 +151,29 @@ class CommissionTable:
             amount = int(self.columns["commission"][picked].sum())
             totals[code] = Money.from_minor(amount, code)
         return totals
+
+
+class LazyColumns(Mapping[str, npt.NDArray[Any]]):
+    """Columns by name, some computed on first access.
+
+    Decoding millions of ids costs time that a caller reading only amounts should not pay.
+    """
+
+    def __init__(self, columns: Mapping[str, Any]) -> None:
+        self._columns = dict(columns)
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        value = self._columns[name]
+        if callable(value):
+            value = self._columns[name] = value()
+        result: npt.NDArray[Any] = value
+        return result
+
+    def __iter__(self) -> Any:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 def _plain(value: Any) -> Any:
@@ -299,7 +322,7 @@ def _compute(
     versions = np.array([c.version for c in frame.contracts] + [0], dtype=np.int64)
     currencies = np.array([c.currency for c in frame.contracts] + [None], dtype=object)
     columns = {
-        "order_id": frame.order_id,
+        "order_id": lambda: frame.order_id,
         "line_id": frame.line_id,
         "partner_id": frame.partner,
         "contract_id": contract_ids[frame.contract],
@@ -319,16 +342,16 @@ def _compute(
         "notes": notes.decoded(),
         "source": np.full(size, "sale", dtype=object),
     }
-    blocks = override_rows(frame, columns, partners, _round_per_order)
+    lazy = LazyColumns(columns)
+    blocks = override_rows(frame, lazy, partners, _round_per_order)
     if clicks is not None:
-        click_block, _ = click_rows(clicks, book, partners, columns)
+        click_block, _ = click_rows(clicks, book, partners, lazy)
         if click_block is not None:
             blocks.append(click_block)
     if blocks:
-        columns = {
-            name: np.concatenate([values, *(b[name] for b in blocks)])
-            for name, values in columns.items()
-        }
+        lazy = LazyColumns(
+            {name: np.concatenate([lazy[name], *(b[name] for b in blocks)]) for name in lazy}
+        )
     new_state = CommissionState(
         volumes=run_state.volumes,
         paid=run_state.paid,
@@ -343,7 +366,7 @@ def _compute(
         "state": state,
         "clicks": clicks,
     }
-    return CommissionTable(columns, tuple(frame.skipped), new_state, inputs)
+    return CommissionTable(lazy, tuple(frame.skipped), new_state, inputs)
 
 
 def _round_per_order(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,13 +19,13 @@ __all__ = ["click_rows", "override_rows", "top_level"]
 IntArray = npt.NDArray[np.int64]
 
 
-def _empty_like(columns: dict[str, npt.NDArray[Any]], size: int) -> dict[str, Any]:
+def _empty_like(columns: Mapping[str, npt.NDArray[Any]], size: int) -> dict[str, Any]:
     return {name: np.empty(size, dtype=values.dtype) for name, values in columns.items()}
 
 
 def override_rows(
     frame: LineFrame,
-    columns: dict[str, npt.NDArray[Any]],
+    columns: Mapping[str, npt.NDArray[Any]],
     partners: Partners | None,
     round_per_order: Any,
 ) -> list[dict[str, npt.NDArray[Any]]]:
@@ -88,7 +89,7 @@ def click_rows(
     clicks: Clicks,
     book: ContractBook,
     partners: Partners | None,
-    template: dict[str, npt.NDArray[Any]],
+    template: Mapping[str, npt.NDArray[Any]],
 ) -> tuple[dict[str, npt.NDArray[Any]] | None, list[tuple[str, str]]]:
     """Rows paying per-click rules: one row per paid click, ``source="click"``.
 

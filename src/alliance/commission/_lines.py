@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,8 @@ class LineFrame:
         order_row: Position of the line's order in the orders table.
         partner_code: Partner per line as a code into ``partner_names`` (sorted).
         partner_names: The distinct partner ids.
-        order_id: Order id per line.
+        order_id_code: Order id per line, as a code into ``order_id_names`` (see `order_id`).
+        order_id_names: The distinct order ids, sorted.
         line_id: Line id per line (``None`` for an order without lines).
         ts: Order time, µs since the epoch (UTC).
         partner: Partner id per line.
@@ -87,7 +89,8 @@ class LineFrame:
     order_row: IntArray
     partner_code: IntArray
     partner_names: ObjArray
-    order_id: ObjArray
+    order_id_code: IntArray
+    order_id_names: ObjArray
     line_id: ObjArray
     ts: IntArray
     partner: ObjArray
@@ -136,6 +139,11 @@ class LineFrame:
 
     def __len__(self) -> int:
         return int(self.order_row.size)
+
+    @cached_property
+    def order_id(self) -> ObjArray:
+        """Order id per line, decoded when first asked for (a gather of many strings)."""
+        return _with_missing(self.order_id_names)[self.order_id_code]
 
     @property
     def subscription(self) -> ObjArray:
@@ -310,7 +318,8 @@ def flatten(
         order_row=line_order,
         partner_code=partner_code[line_order].astype(np.int64),
         partner_names=partner_names,
-        order_id=_with_missing(order_names)[order_code[line_order]],
+        order_id_code=order_code[line_order].astype(np.int64),
+        order_id_names=order_names,
         line_id=line_ids,
         ts=order_ts[line_order],
         partner=_with_missing(partner_names)[partner_code[line_order]],
