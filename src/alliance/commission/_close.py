@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -109,17 +110,7 @@ def close_period(
     # 1. True-ups.
     whole = [c for c in book.contracts if any(t.mode == "whole" for t in _nodes(c, Tiered, kind))]
     if whole:
-        final = _compute(
-            inputs["orders"],
-            inputs["book"],
-            lines=inputs["lines"],
-            fx=inputs["fx"],
-            partners=inputs["partners"],
-            state=inputs["state"],
-            clicks=inputs["clicks"],
-            finalize=True,
-            reversals=reversals,
-        )
+        final = _rerun(inputs, finalize=True, reversals=reversals)
         for contract in whole:
             picked = rows_of(contract)
             for partner in sorted(set(commissions["partner_id"][picked].tolist())):
@@ -158,16 +149,7 @@ def close_period(
     # count toward a bonus either.
     net = commissions
     if reversals is not None:
-        net = _compute(
-            inputs["orders"],
-            inputs["book"],
-            lines=inputs["lines"],
-            fx=inputs["fx"],
-            partners=inputs["partners"],
-            state=inputs["state"],
-            clicks=inputs["clicks"],
-            reversals=reversals,
-        )
+        net = _rerun(inputs, finalize=False, reversals=reversals)
     # Bonuses and guarantees settle once per contract and period, on the terms of the version
     # in force at the period's end, over the sales of every version in the period.
     for contract_id in dict.fromkeys(c.id for c in book.contracts):
@@ -246,6 +228,23 @@ def close_period(
     order = {"true_up": 0, "bonus": 1, "guarantee": 2}
     adjustments.sort(key=lambda a: (a.partner_id, a.contract_id, a.version, order[a.kind]))
     return adjustments
+
+
+def _rerun(
+    inputs: Mapping[str, Any], *, finalize: bool, reversals: Reversals | None
+) -> CommissionTable:
+    """`compute` again on the table's own inputs, at close or net of reversals."""
+    return _compute(
+        inputs["orders"],
+        inputs["book"],
+        lines=inputs["lines"],
+        fx=inputs["fx"],
+        partners=inputs["partners"],
+        state=inputs["state"],
+        clicks=inputs["clicks"],
+        finalize=finalize,
+        reversals=reversals,
+    )
 
 
 def _governing(book: ContractBook, contract_id: str, period: Period) -> Contract | None:
