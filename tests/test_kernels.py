@@ -565,3 +565,12 @@ def test_allocate_minor_object_weights() -> None:
         allocate_minor([5], np.array([1, "2"], dtype=object))
     with pytest.raises(ValueError, match="weights must be non-negative"):
         allocate_minor([5], np.array([2**70, -1], dtype=object))
+
+
+def test_spread_minor_shares_equally_where_every_weight_is_zero() -> None:
+    from alliance._kernels import spread_minor
+
+    # group 0: 10 by 3 : 1 -> 7.5 / 2.5 -> 8 + 2 (the spare unit to the larger remainder, the
+    # earlier row on the tie); group 1 weighs nothing: 5 split equally over two rows -> 3 + 2.
+    parts = spread_minor([10, 5], [3, 1, 0, 0], [0, 0, 1, 1])
+    assert parts.tolist() == [8, 2, 3, 2]

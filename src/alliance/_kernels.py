@@ -27,6 +27,7 @@ __all__ = [
     "mul_div_round",
     "round_quotient",
     "rounding_mode",
+    "spread_minor",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -373,6 +374,24 @@ def allocate_minor(
     parts = floor_part.astype(np.int64) + (rank < leftover[row_groups])
     sign = np.where(total_by_group < 0, -1, 1)[row_groups]
     return cast(Int64Array, parts * sign)
+
+
+def spread_minor(
+    totals: npt.ArrayLike, weights: npt.ArrayLike, groups: npt.ArrayLike
+) -> Int64Array:
+    """`allocate_minor`, with equal weights in a group whose weights are all zero.
+
+    The split of an order-level amount (a fee, a discount, a rounded total) over lines that may
+    all weigh nothing: rather than refuse, share it equally, still by largest remainder.
+    """
+    row_weights = as_int64(weights, "weights")
+    row_groups = as_int64(groups, "groups")
+    total_by_group = as_int64(np.atleast_1d(totals), "totals")
+    sums = np.zeros(total_by_group.size, dtype=np.int64)
+    np.add.at(sums, row_groups, row_weights)
+    return allocate_minor(
+        total_by_group, np.where(sums[row_groups] > 0, row_weights, 1), row_groups
+    )
 
 
 def _as_weights(weights: npt.ArrayLike) -> npt.NDArray[Any]:

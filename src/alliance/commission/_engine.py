@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alliance._currency import currency as lookup_currency
 from alliance._frames import optional_import
 from alliance._fx import FxRates
-from alliance._kernels import INT64_MAX, allocate_minor, mul_div_round, round_quotient
+from alliance._kernels import INT64_MAX, mul_div_round, round_quotient, spread_minor
 from alliance._models import Order, OrderLine
 from alliance._money import Money
 from alliance._periods import from_micros, period_index
@@ -387,10 +387,7 @@ def _round_per_order(
     if starts.size == rows.size:  # one line per order: nothing to split
         return rounded.astype(np.int64)
     groups = np.cumsum(first) - 1
-    weights = np.where(exact > 0, exact, 0)
-    sums = np.add.reduceat(weights, starts)
-    weights = np.where(sums[groups] > 0, weights, 1)
-    return allocate_minor(rounded, weights, groups)
+    return spread_minor(rounded, np.where(exact > 0, exact, 0), groups)
 
 
 def evaluate(

@@ -18,7 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._currency import currency as lookup_currency
-from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio, round_quotient
+from alliance._kernels import (
+    INT64_MAX,
+    allocate_minor,
+    decimal_to_ratio,
+    round_quotient,
+    spread_minor,
+)
 from alliance._periods import from_micros, shift
 from alliance.commission._contracts import Contract
 from alliance.commission._rules import (
@@ -45,7 +51,6 @@ from alliance.commission._run import (
     _checked_product,
     _places,
     _rate_scaled,
-    _spread,
 )
 from alliance.commission._volume import period_labels, tier_thresholds, volume_before
 from alliance.errors import ContractError, MoneyOverflow
@@ -134,7 +139,7 @@ def _flat(run: Evaluation, rule: Flat | PerLead, rows: Rows, path: str) -> IntAr
         return _checked_product(run.frame.quantity[rows], amount)
     distinct, groups = _by_order(run.frame, rows)
     totals = np.full(distinct.size, amount, dtype=np.int64)
-    return _spread(totals, run.frame.base[rows].astype(np.int64), groups)
+    return spread_minor(totals, run.frame.base[rows].astype(np.int64), groups)
 
 
 def _nothing(run: Evaluation, rule: Any, rows: Rows, path: str) -> IntArray:
@@ -290,7 +295,7 @@ def _cap(run: Evaluation, rule: Cap, rows: Rows, path: str) -> IntArray:
         return values
     lines = changed[groups]
     result = values.copy()
-    result[lines] = _spread(
+    result[lines] = spread_minor(
         capped[changed], values[lines], np.searchsorted(np.flatnonzero(changed), groups[lines])
     )
     return result
@@ -361,7 +366,7 @@ def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     # a mix of the two, which are in different units).
     paid_something = (totals > 0)[groups][lines]
     weights = np.where(paid_something, np.maximum(values[lines], 0), run.frame.base[rows][lines])
-    result[lines] = _spread(
+    result[lines] = spread_minor(
         np.full(int(raised.sum()), minimum, dtype=np.int64),
         weights.astype(np.int64),
         np.searchsorted(np.flatnonzero(raised), groups[lines]),

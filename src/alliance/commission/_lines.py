@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._fx import FxRates
-from alliance._kernels import allocate_minor
+from alliance._kernels import spread_minor
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission._contracts import (
     Contract,
@@ -484,16 +484,18 @@ def _take_out_tax_and_shipping(
     wanted = inclusive[line_order]
     if not wanted.any():
         return line_amount
+    return line_amount - _share_by_amount(excluded, wanted, line_order, line_amount)
+
+
+def _share_by_amount(
+    per_order: IntArray, wanted: npt.NDArray[np.bool_], line_order: IntArray, line_amount: IntArray
+) -> IntArray:
+    """Each wanted line's share of its order's amount, split by line amount (largest remainder)."""
+    shares = np.zeros(line_amount.size, dtype=np.int64)
     rows = np.flatnonzero(wanted)
     distinct, groups = np.unique(line_order[rows], return_inverse=True)
-    groups = groups.reshape(-1)
-    weights = line_amount[rows]
-    sums = np.zeros(distinct.size, dtype=np.int64)
-    np.add.at(sums, groups, weights)
-    weights = np.where(sums[groups] > 0, weights, 1)
-    result = line_amount.copy()
-    result[rows] -= allocate_minor(excluded[distinct], weights, groups)
-    return result
+    shares[rows] = spread_minor(per_order[distinct], line_amount[rows], groups.reshape(-1))
+    return shares
 
 
 def _add_back_discount(
@@ -511,17 +513,7 @@ def _add_back_discount(
     wanted = np.isin(order_contract[line_order], including) & (discount[line_order] > 0)
     if not wanted.any():
         return line_amount
-    rows = np.flatnonzero(wanted)
-    distinct, groups = np.unique(line_order[rows], return_inverse=True)
-    groups = groups.reshape(-1)
-    weights = line_amount[rows]
-    sums = np.zeros(distinct.size, dtype=np.int64)
-    np.add.at(sums, groups, weights)
-    weights = np.where(sums[groups] > 0, weights, 1)
-    extra = allocate_minor(discount[distinct], weights, groups)
-    result = line_amount.copy()
-    result[rows] += extra
-    return result
+    return line_amount + _share_by_amount(discount, wanted, line_order, line_amount)
 
 
 def _to_contract_currency(

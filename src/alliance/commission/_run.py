@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alliance._kernels import INT64_MAX, allocate_minor, decimal_to_ratio
+from alliance._kernels import INT64_MAX, decimal_to_ratio
 from alliance.commission._contracts import Contract
 from alliance.commission._lines import LineFrame
 from alliance.commission._rules import (
@@ -172,11 +172,3 @@ def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray]:
     starts[1:] = order_rows[1:] != order_rows[:-1]
     groups = np.cumsum(starts) - 1
     return order_rows[starts].astype(np.int64), groups.astype(np.int64)
-
-
-def _spread(totals: IntArray, weights: IntArray, groups: IntArray) -> IntArray:
-    """Allocate per-group totals over lines by weight; equal weights where all are zero."""
-    sums = np.zeros(totals.size, dtype=np.int64)
-    np.add.at(sums, groups, weights)
-    usable = np.where(sums[groups] > 0, weights, 1)
-    return allocate_minor(totals, usable, groups)
