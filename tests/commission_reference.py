@@ -401,7 +401,8 @@ def _matches(condition: Condition, line: _Line) -> bool:
     elif condition.coupon is False:
         checks.append(order.coupon_code is None)
     elif condition.coupon is not None:
-        checks.append(order.coupon_code in condition.coupon)
+        codes = {code.casefold() for code in condition.coupon}
+        checks.append(order.coupon_code is not None and order.coupon_code.casefold() in codes)
     if condition.new_customer is not None:
         checks.append(order.is_new_customer is condition.new_customer)
     if condition.during is not None:

@@ -58,6 +58,38 @@ def test_allocate_minor_matches_allocate(total: int, weights: list[int]) -> None
     assert int(batch.sum()) == total
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=-(10**6), max_value=10**6),
+            st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=20).filter(any),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_allocate_minor_groups_match_allocate(
+    groups: list[tuple[int, list[int]]], shuffled: bool
+) -> None:
+    # Groups of up to 20 rows, in group order or interleaved: small groups are ranked in a
+    # padded matrix, larger or unordered ones by a sort; both must split as `allocate` does.
+    totals = [total for total, _ in groups]
+    placed = [
+        (number, position, w)
+        for number, (_, weights) in enumerate(groups)
+        for position, w in enumerate(weights)
+    ]
+    if shuffled:  # round robin over the groups: each group's rows keep their order
+        placed.sort(key=lambda row: (row[1], row[0]))
+    rows = [(number, w) for number, _, w in placed]
+    batch = al.allocate_minor(totals, [w for _, w in rows], [g for g, _ in rows])
+    for number, (total, weights) in enumerate(groups):
+        scalar = [m.minor for m in al.allocate(al.Money.from_minor(total, "USD"), weights)]
+        mine = [int(part) for part, (g, _) in zip(batch, rows, strict=True) if g == number]
+        assert mine == scalar
+
+
 def test_allocate_minor_groups_hand_computed() -> None:
     # group 1: 7 over weights 2:1 -> exact 4.667 / 2.333 -> 4 + 2, the spare unit to row 3
     parts = al.allocate_minor([10000, 7], [1, 1, 1, 2, 1], [0, 0, 0, 1, 1])

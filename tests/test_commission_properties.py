@@ -382,7 +382,7 @@ def order_book(draw: st.DrawFn, max_orders: int = 30) -> tuple[list[Order], list
                 # p4 is in no partners table: no group.
                 partner_id=draw(st.sampled_from([None, *PARTNER_IDS, "p1", "p2", "p4"])),
                 country=draw(st.sampled_from([None, "CN", "US"])),
-                coupon_code=draw(st.sampled_from([None, None, "SAVE10", "VIP"])),
+                coupon_code=draw(st.sampled_from([None, None, "SAVE10", "save10", "VIP"])),
                 is_new_customer=draw(st.sampled_from([None, True, False])),
                 subscription_id=draw(st.sampled_from([None, None, "s1", "s2"])),
                 tax=text(tax),

@@ -429,6 +429,54 @@ def test_coupon_conditions() -> None:
     assert cents(cm.compute(placed, book(no_coupon))) == {"kol": 200, "other": 200, "none": 600}
 
 
+def test_coupon_codes_match_in_any_case() -> None:
+    placed = orders(
+        order("upper", "2026-10-02T10:00:00Z", "100.00", coupon_code="KOL10"),
+        order("lower", "2026-10-02T11:00:00Z", "100.00", coupon_code="kol10"),
+        order("mixed", "2026-10-02T12:00:00Z", "50.00", coupon_code="Kol10"),
+        order("else", "2026-10-02T13:00:00Z", "100.00", coupon_code="KOL100"),
+    )
+    exclusive = cm.when(coupon="kol10", then="10%", otherwise="4%")
+    # Every spelling of KOL10 earns 10% (10.00, 10.00, 5.00); KOL100 is another code: 4.00.
+    assert cents(cm.compute(placed, book(exclusive))) == {
+        "upper": 1000,
+        "lower": 1000,
+        "mixed": 500,
+        "else": 400,
+    }
+
+
+def test_orders_basis_per_category_counts_an_order_once_per_category() -> None:
+    placed = orders(
+        order("a", "2026-10-02T10:00:00Z", "90.00"),
+        order("b", "2026-10-03T10:00:00Z", "40.00"),
+    )
+    detail = al.Lines.from_records(
+        [
+            {"order_id": o, "line_id": i, "amount": a, "category": c}
+            for o, i, a, c in [
+                ("a", "1", "30.00", "x"),
+                ("a", "2", "30.00", "y"),
+                ("a", "3", "30.00", "x"),
+                ("b", "1", "20.00", "x"),
+                ("b", "2", "20.00", "y"),
+            ]
+        ],
+        orders=placed,
+    )
+    plan = cm.tiered(
+        basis="orders", mode="forward", scope="partner+category", tiers=[("0", "5%"), ("1", "10%")]
+    )
+    table = cm.compute(placed, book(plan), lines=detail)
+    # Order a has lines in x, y, x: one order in x and one in y, both at 0 before (5%): 1.50
+    # each. Order b is the second order in x and in y: 1 before, 10% of 20.00 = 2.00 each.
+    assert cents(table) == {"a/1": 150, "a/2": 150, "a/3": 150, "b/1": 200, "b/2": 200}
+    assert sorted(table.state.volumes.items()) == [
+        ("std|orders|month|partner+category|p1|x|2026-10", 2),
+        ("std|orders|month|partner+category|p1|y|2026-10", 2),
+    ]
+
+
 def grouped() -> tuple[al.Orders, al.Partners]:
     partners = al.Partners.from_records(
         [

@@ -8,6 +8,7 @@ the cent computed over ten million rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, cast
 
@@ -308,13 +309,23 @@ def allocate_minor(
         MoneyOverflow: A total is -2**63, whose magnitude does not fit in int64.
     """
     total_by_group = as_int64(np.atleast_1d(totals), "totals")
-    if total_by_group.size and int(total_by_group.min()) < -INT64_MAX:
-        raise MoneyOverflow("totals hold -2**63, whose magnitude does not fit in int64")
     row_weights = _as_weights(weights)
     if groups is None:
         row_groups = np.zeros(row_weights.shape, dtype=np.int64)
     else:
         row_groups = as_int64(groups, "groups")
+    return _allocate(total_by_group, row_weights, row_groups, _Runs.of(row_groups, row_weights))
+
+
+def _allocate(
+    total_by_group: Int64Array,
+    row_weights: npt.NDArray[Any],
+    row_groups: Int64Array,
+    runs: _Runs | None,
+) -> Int64Array:
+    """`allocate_minor` on checked arrays; ``runs`` when the rows are in group order."""
+    if total_by_group.size and int(total_by_group.min()) < -INT64_MAX:
+        raise MoneyOverflow("totals hold -2**63, whose magnitude does not fit in int64")
     if row_weights.size and int(row_weights.min()) < 0:
         raise ValueError("weights must be non-negative")
     group_count = total_by_group.size
@@ -331,8 +342,13 @@ def allocate_minor(
     if row_weights.size == 0:
         return np.zeros(0, dtype=np.int64)
     # Integer sums (bincount with weights would go through float64).
-    weight_sum = np.zeros(group_count, dtype=object if _sum_may_overflow(row_weights) else np.int64)
-    np.add.at(weight_sum, row_groups, row_weights.astype(weight_sum.dtype))
+    weight_sum = _group_sums(
+        row_weights,
+        row_groups,
+        group_count,
+        object if _sum_may_overflow(row_weights) else None,
+        runs,
+    )
     empty = present & (weight_sum == 0)
     if empty.any():
         bad = np.flatnonzero(empty)[:10].tolist()
@@ -350,30 +366,133 @@ def allocate_minor(
         product = row_total * row_weights
     floor_part = product // row_sum
     remainder = product - floor_part * row_sum
-    floored_sum = np.zeros(group_count, dtype=object if big else np.int64)
-    np.add.at(floored_sum, row_groups, floor_part)
+    floored_sum = _group_sums(
+        floor_part, row_groups, group_count, object if big else None, None if big else runs
+    )
     leftover = (magnitude - floored_sum).astype(np.int64)
-    # Rank rows within their group: larger remainder first, earlier row on ties. Remainders
-    # of one group share a denominator, so comparing numerators compares the fractions.
-    index = np.arange(row_weights.size)
+    parts = floor_part.astype(np.int64)
+    # The units left over go to the rows with the largest remainders, earlier rows on ties.
+    # Remainders of one group share a denominator, so comparing numerators compares the
+    # fractions.
     span = int(weight_sum.max()) if weight_sum.size else 1
-    if big:
-        ranking = sorted(index.tolist(), key=lambda i: (row_groups[i], -remainder[i], i))
-        order = np.asarray(ranking, dtype=np.int64)
-    elif group_count * span <= INT64_MAX:
-        # One stable sort on a single key (group, then descending remainder; remainder < span)
-        # is several times faster than a three-key lexsort, and keeps earlier rows first.
-        order = np.argsort(row_groups * span + (span - 1 - remainder), kind="stable")
-    else:
-        order = np.lexsort((index, -remainder, row_groups))
-    sorted_groups = row_groups[order]
-    counts = np.bincount(row_groups, minlength=group_count)
-    group_start = np.cumsum(counts) - counts
-    rank = np.empty(row_weights.size, dtype=np.int64)
-    rank[order] = np.arange(row_weights.size) - group_start[sorted_groups]
-    parts = floor_part.astype(np.int64) + (rank < leftover[row_groups])
+    if not big and runs is not None and runs.fit(span):
+        parts += runs.best(remainder, leftover[runs.group])
+        index = np.zeros(0, dtype=np.int64)
+    else:  # only groups with units left over need their rows ranked
+        index = np.flatnonzero(leftover[row_groups] > 0)
+    if index.size:
+        groups_left, remainder_left = row_groups[index], remainder[index]
+        parts[index] += _gets_a_unit(groups_left, remainder_left, leftover, span, group_count, big)
     sign = np.where(total_by_group < 0, -1, 1)[row_groups]
     return cast(Int64Array, parts * sign)
+
+
+#: Groups up to this many rows are ranked in a padded matrix, without a sort of all rows.
+_SMALL_GROUP = 16
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Rows in group order (each group's rows adjacent), as the engine keeps order lines.
+
+    Attributes:
+        starts: First row of each run (a group with rows).
+        group: Group of each run.
+        run_of: Run of each row.
+        position: Position of each row in its run.
+        width: Rows in the longest run.
+    """
+
+    starts: Int64Array
+    group: Int64Array
+    run_of: Int64Array
+    position: Int64Array
+    width: int
+
+    @classmethod
+    def of(cls, groups: Int64Array, weights: npt.NDArray[Any] | None = None) -> _Runs | None:
+        """The runs of ``groups`` when they are in order (int64 weights), else ``None``."""
+        if groups.size == 0 or (weights is not None and weights.dtype == object):
+            return None
+        if not bool(np.all(groups[1:] >= groups[:-1])):
+            return None
+        fresh = np.ones(groups.size, dtype=bool)
+        fresh[1:] = groups[1:] != groups[:-1]
+        starts = np.flatnonzero(fresh)
+        run_of = np.cumsum(fresh) - 1
+        position = np.arange(groups.size, dtype=np.int64) - starts[run_of]
+        width = int(np.diff(starts, append=groups.size).max())
+        return cls(starts, groups[starts], run_of, position, width)
+
+    def fit(self, span: int) -> bool:
+        """Whether `best` can rank remainders below ``span`` in a padded matrix."""
+        return self.width <= _SMALL_GROUP and span <= INT64_MAX // self.width
+
+    def best(self, remainder: Int64Array, count: Int64Array) -> npt.NDArray[np.bool_]:
+        """Whether each row is among the ``count`` (per run) best of its run.
+
+        Best: larger remainder, then the earlier row. Each run's few keys are sorted in a
+        row of a padded matrix instead of sorting all rows at once.
+        """
+        width = self.width
+        # Distinct within a run; larger is better: remainder, then the earlier row.
+        key = remainder.astype(np.int64) * width + (width - 1 - self.position)
+        padded = np.full((self.starts.size, width), -1, dtype=np.int64)
+        padded[self.run_of, self.position] = key
+        padded.sort(axis=1)  # empty slots (-1) first, the best key last
+        column = np.maximum(width - count, 0)
+        kth = padded[np.arange(self.starts.size), np.minimum(column, width - 1)]
+        kth[count <= 0] = INT64_MAX  # nobody
+        chosen: npt.NDArray[np.bool_] = key >= kth[self.run_of]
+        return chosen
+
+
+def _gets_a_unit(
+    groups: Int64Array,
+    remainder: npt.NDArray[Any],
+    leftover: Int64Array,
+    span: int,
+    group_count: int,
+    big: bool,
+) -> npt.NDArray[np.bool_]:
+    """Whether each row is among its group's ``leftover`` best: larger remainder, then earlier.
+
+    ``groups`` holds every row of each group it names; ``remainder`` values are below ``span``.
+    """
+    size = groups.size
+    index = np.arange(size)
+    if big:
+        order = np.asarray(
+            sorted(range(size), key=lambda i: (groups[i], -remainder[i], i)), dtype=np.int64
+        )
+    elif group_count * span <= INT64_MAX:
+        # One stable sort on a single key (group, then descending remainder; remainder <
+        # span) is several times faster than a three-key lexsort, and keeps earlier rows first.
+        order = np.argsort(groups * span + (span - 1 - remainder), kind="stable")
+    else:
+        order = np.lexsort((index, -remainder, groups))
+    sorted_groups = groups[order]
+    counts = np.bincount(groups, minlength=group_count)
+    group_start = np.cumsum(counts) - counts
+    rank = np.empty(size, dtype=np.int64)
+    rank[order] = index - group_start[sorted_groups]
+    ranked: npt.NDArray[np.bool_] = rank < leftover[groups]
+    return ranked
+
+
+def _group_sums(
+    values: npt.NDArray[Any], groups: Int64Array, count: int, dtype: Any, runs: _Runs | None
+) -> npt.NDArray[Any]:
+    """Per group, the exact sum of its rows' values (int64, or ``dtype=object`` for big ones).
+
+    Rows in group order (``runs`` given) are summed run by run.
+    """
+    sums = np.zeros(count, dtype=dtype or np.int64)
+    if runs is not None and dtype is None:
+        sums[runs.group] = np.add.reduceat(values.astype(np.int64), runs.starts)
+    else:
+        np.add.at(sums, groups, values.astype(sums.dtype))
+    return sums
 
 
 def spread_minor(
@@ -387,11 +506,13 @@ def spread_minor(
     row_weights = as_int64(weights, "weights")
     row_groups = as_int64(groups, "groups")
     total_by_group = as_int64(np.atleast_1d(totals), "totals")
-    sums = np.zeros(total_by_group.size, dtype=np.int64)
-    np.add.at(sums, row_groups, row_weights)
-    return allocate_minor(
-        total_by_group, np.where(sums[row_groups] > 0, row_weights, 1), row_groups
-    )
+    if row_groups.shape != row_weights.shape:
+        raise ValueError("groups must give one group number per weight")
+    runs = _Runs.of(row_groups, row_weights)
+    sums = _group_sums(row_weights, row_groups, total_by_group.size, None, runs)
+    if bool((sums == 0).any()):
+        row_weights = np.where(sums[row_groups] > 0, row_weights, 1)
+    return _allocate(total_by_group, row_weights, row_groups, runs)
 
 
 def _as_weights(weights: npt.ArrayLike) -> npt.NDArray[Any]:

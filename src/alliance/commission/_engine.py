@@ -284,7 +284,7 @@ def _compute(
     branch = Labels(size, " > ")
     tier = np.full(size, -1, dtype=np.int64)
     notes = Labels(size, "; ")
-    period = np.full(size, "", dtype=object)
+    period = Labels(size, "")
     touched: dict[str, int] = {}
     # Versions in time order, so period caps carry from one version to the next.
     order_of_versions = sorted(
@@ -312,35 +312,43 @@ def _compute(
         touched.update(run.touched_volumes)
         commission[rows] = _round_per_order(frame, rows, exact, scale, contract.rounding)
         codes, periods = period_index(frame.ts[rows], contract.period, tz=contract.timezone)
-        labels = np.array([p.label for p in periods], dtype=object)
-        period[rows] = labels[codes]
+        period.assign(rows, codes, [p.label for p in periods])
     run_state.volumes.update(touched)
     base = frame.base
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(base != 0, commission / np.where(base != 0, base, 1), 0.0)
+
+    def rate() -> npt.NDArray[np.float64]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio: npt.NDArray[np.float64] = np.where(
+                base != 0, commission / np.where(base != 0, base, 1), 0.0
+            )
+        return ratio
+
+    def reversed_base() -> IntArray:
+        if not frame.reversed_numerator.any():
+            return np.zeros(size, dtype=np.int64)
+        return mul_div_round(base, frame.reversed_numerator, frame.reversed_denominator, "floor")
+
     contract_ids = np.array([c.id for c in frame.contracts] + [None], dtype=object)
     versions = np.array([c.version for c in frame.contracts] + [0], dtype=np.int64)
     currencies = np.array([c.currency for c in frame.contracts] + [None], dtype=object)
     columns = {
         "order_id": lambda: frame.order_id,
-        "line_id": frame.line_id,
-        "partner_id": frame.partner,
-        "contract_id": contract_ids[frame.contract],
+        "line_id": lambda: frame.line_id,
+        "partner_id": lambda: frame.partner,
+        "contract_id": lambda: contract_ids[frame.contract],
         "version": versions[frame.contract],
-        "currency": currencies[frame.contract],
+        "currency": lambda: currencies[frame.contract],
         "ts": frame.ts,
-        "period": period,
-        "branch": branch.decoded(),
+        "period": period.decoded,
+        "branch": branch.decoded,
         "tier": tier,
         "rate": rate,
         "base": base,
         "commission": commission,
-        "quantity": frame.quantity,
-        "reversed_base": mul_div_round(
-            base, frame.reversed_numerator, frame.reversed_denominator, "floor"
-        ),
-        "notes": notes.decoded(),
-        "source": np.full(size, "sale", dtype=object),
+        "quantity": lambda: frame.quantity,
+        "reversed_base": reversed_base,
+        "notes": notes.decoded,
+        "source": lambda: np.full(size, "sale", dtype=object),
     }
     lazy = LazyColumns(columns)
     blocks = override_rows(frame, lazy, partners, _round_per_order)

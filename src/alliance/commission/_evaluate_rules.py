@@ -52,7 +52,12 @@ from alliance.commission._run import (
     _places,
     _rate_scaled,
 )
-from alliance.commission._volume import period_labels, tier_thresholds, volume_before
+from alliance.commission._volume import (
+    period_labels,
+    tier_thresholds,
+    volume_before,
+    volume_keys,
+)
 from alliance.errors import ContractError, MoneyOverflow
 
 __all__ = ["carry_state", "evaluate_plan", "exponent_of"]
@@ -66,25 +71,23 @@ Rows = npt.NDArray[np.intp]
 
 def _matches(condition: Condition, run: Evaluation, rows: Rows) -> npt.NDArray[np.bool_]:
     frame = run.frame
+    facts = frame.text
     mask = np.ones(rows.size, dtype=bool)
-
-    def within(values: npt.NDArray[np.object_], wanted: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-        return np.isin(values[rows], np.array(wanted, dtype=object))
-
     if condition.category is not None:
-        mask &= within(frame.text["category"], condition.category)
+        mask &= facts.isin("category", condition.category, rows)
     if condition.sku is not None:
-        mask &= within(frame.text["sku"], condition.sku)
+        mask &= facts.isin("sku", condition.sku, rows)
     if condition.country is not None:
-        mask &= within(frame.text["country"], condition.country)
+        mask &= facts.isin("country", condition.country, rows)
     if condition.group is not None:
-        mask &= within(frame.group, condition.group)
+        mask &= frame.group_in(condition.group, rows)
     if condition.coupon is True:
-        mask &= frame.text["coupon_code"][rows] != None  # noqa: E711
+        mask &= facts.present("coupon_code", rows)
     elif condition.coupon is False:
-        mask &= frame.text["coupon_code"][rows] == None  # noqa: E711
+        mask &= ~facts.present("coupon_code", rows)
     elif condition.coupon is not None:
-        mask &= within(frame.text["coupon_code"], condition.coupon)
+        # Shoppers type codes in any case: SAVE10 and save10 are the same coupon.
+        mask &= facts.isin("coupon_code", condition.coupon, rows, fold_case=True)
     if condition.new_customer is not None:
         mask &= frame.new_customer[rows] == (1 if condition.new_customer else 0)
     if condition.during is not None:
@@ -97,14 +100,19 @@ def _matches(condition: Condition, run: Evaluation, rows: Rows) -> npt.NDArray[n
     if condition.device is not None:
         attributes["device"] = condition.device
     for name, wanted in attributes.items():
-        column = frame.text.get(f"attribute:{name}")
-        if column is None:
+        try:
+            mask &= facts.isin(f"attribute:{name}", wanted, rows)
+        except KeyError:
             mask &= False  # the orders do not carry it: nothing matches
-        else:
-            mask &= np.isin(column[rows].astype(str), np.array(wanted, dtype=str)) & (
-                column[rows] != None  # noqa: E711
-            )
     return mask
+
+
+def _order_sums(values: IntArray, groups: IntArray, count: int) -> IntArray:
+    """Per order, the sum of its lines' values (an order's lines are adjacent, see `_by_order`)."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.diff(groups, prepend=-1))
+    return np.add.reduceat(values, starts).astype(np.int64)
 
 
 def _us(value: Any) -> int:
@@ -191,14 +199,12 @@ def _multiplier(run: Evaluation, rule: Multiplier, rows: Rows, path: str) -> Int
     finally:
         run.scale = outer_scale
     factors = np.full(rows.size, 10**places, dtype=np.int64)
-    groups = run.frame.group[rows]
     for name, factor in rule.by_group.items():
         numerator, denominator = decimal_to_ratio(factor * 10**places)
-        factors[groups == name] = numerator // denominator
-    for name in rule.by_group:
-        hit = rows[groups == name]
-        if hit.size:
-            run.note(hit, f"x{rule.by_group[name]} for group {name}")
+        in_group = run.frame.group_in((name,), rows)
+        factors[in_group] = numerator // denominator
+        if in_group.any():
+            run.note(rows[in_group], f"x{factor} for group {name}")
     limit = int(np.abs(inner).max()) if inner.size else 0
     if limit and int(factors.max()) > INT64_MAX // limit:
         raise MoneyOverflow("commission arithmetic past int64 in multiplier()")
@@ -206,7 +212,7 @@ def _multiplier(run: Evaluation, rule: Multiplier, rows: Rows, path: str) -> Int
 
 
 def _tiered(run: Evaluation, rule: Tiered, rows: Rows, path: str) -> IntArray:
-    before, _, own = volume_before(run, rows, rule.basis, rule.period, rule.scope)
+    before, own = volume_before(run, rows, rule.basis, rule.period, rule.scope)
     thresholds = tier_thresholds(rule, run.exponent)
     tiers = len(rule.tiers)
     values = np.zeros(rows.size, dtype=np.int64)
@@ -254,7 +260,7 @@ def _tiered(run: Evaluation, rule: Tiered, rows: Rows, path: str) -> IntArray:
     # forward (and orders basis): the tier reached before the line; whole: after it.
     volume = before + own if rule.mode == "whole" else before
     if rule.mode == "whole" and run.finalize:
-        _, keys, _ = volume_before(run, rows, rule.basis, rule.period, rule.scope)
+        keys = volume_keys(run, rows, rule.basis, rule.period, rule.scope)
         volume = np.array([run.touched_volumes[str(k)] for k in keys], dtype=np.int64)
     tier_of = np.searchsorted(thresholds, volume, side="right") - 1
     if rule.mode == "whole":
@@ -279,8 +285,7 @@ def _cap(run: Evaluation, rule: Cap, rows: Rows, path: str) -> IntArray:
     if rule.per_order is None and rule.per_period is None:
         return values
     distinct, groups = _by_order(run.frame, rows)
-    totals = np.zeros(distinct.size, dtype=np.int64)
-    np.add.at(totals, groups, values)
+    totals = _order_sums(values, groups, distinct.size)
     capped = totals.copy()
     if rule.per_order is not None:
         limit = run.money_scaled(rule.per_order)
@@ -353,8 +358,7 @@ def _period_cap(
 def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     values = evaluate_plan(run, rule.rule, rows, f"{path}.rule")
     distinct, groups = _by_order(run.frame, rows)
-    totals = np.zeros(distinct.size, dtype=np.int64)
-    np.add.at(totals, groups, values)
+    totals = _order_sums(values, groups, distinct.size)
     minimum = run.money_scaled(rule.minimum)
     raised = totals < minimum
     if not raised.any():

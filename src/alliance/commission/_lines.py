@@ -1,13 +1,17 @@
 """The engine's input, flattened: one row per order line, with its order's facts beside it.
 
 Orders without lines count as one line each. Every array here is aligned to the same line
-index, which the rule evaluation works on; lines are sorted once, deterministically, by order
+index, which the rule evaluation works on; lines are arranged once, deterministically, by order
 time, then order id, then line id, so volume accumulates in the same order on every run.
+
+Text (ids, categories, countries, coupon codes) stays as integer codes into each column's
+sorted distinct values; it is decoded only where a caller reads it, and conditions compare
+codes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -26,40 +30,112 @@ from alliance.commission._contracts import (
 )
 from alliance.errors import DataError, Problem
 
-__all__ = ["LineFrame", "flatten", "resolve_contracts"]
+__all__ = ["LineFacts", "LineFrame", "flatten", "resolve_contracts", "runs"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
+BoolArray = npt.NDArray[np.bool_]
+Coded = tuple[IntArray, ObjArray]
 
 _SPECIFICITY = {"partner": 0, "group": 1, "default": 2}
 
 
-class OrderFacts(Mapping[str, ObjArray]):
-    """Text facts per line, gathered from the orders only when a rule asks for them.
+class LineFacts(Mapping[str, ObjArray]):
+    """Text facts per line, as codes into each column's distinct values, decoded on demand.
 
-    ``category`` and ``sku`` are the lines' own; ``country``, ``coupon_code`` and other order
-    columns come from each line's order; ``attribute:<name>`` reads an extra order column.
+    ``category``, ``sku`` and ``line_id`` are the lines' own; ``country``, ``coupon_code`` and
+    the other order columns come from each line's order; ``attribute:<name>`` reads an order
+    column, an extra one too. Reading a fact by name decodes it for every line.
     """
 
-    def __init__(self, orders: Orders, line_order: IntArray, own: dict[str, ObjArray]) -> None:
+    def __init__(
+        self,
+        orders: Orders,
+        order_row: IntArray,
+        own: Mapping[str, Coded | Callable[[], Coded]],
+    ) -> None:
         self._orders = orders
-        self._line_order = line_order
-        self._cache = dict(own)
+        self._order_row = order_row
+        self._own = dict(own)
+        self._decoded: dict[str, ObjArray] = {}
+
+    def coded(self, name: str, rows: npt.NDArray[np.intp] | None = None) -> Coded | None:
+        """Codes of the lines ``rows`` (all lines by default; -1 where missing) and the values.
+
+        ``None`` for an extra column, which is not dictionary-encoded.
+
+        Raises:
+            KeyError: Neither the lines nor the orders have the column.
+        """
+        if name in self._own:
+            own = self._own[name]
+            if callable(own):  # gathered for every line on first use
+                own = self._own[name] = own()
+            codes, values = own
+            return (codes if rows is None else codes[rows]), values
+        column = name.removeprefix("attribute:")
+        if column not in self._orders:
+            raise KeyError(name)
+        try:
+            order_codes, values = self._orders.codes(column)
+        except (KeyError, TypeError):
+            return None
+        at = self._order_row if rows is None else self._order_row[rows]
+        return order_codes[at].astype(np.int64), values
+
+    def isin(
+        self,
+        name: str,
+        wanted: Iterable[str],
+        rows: npt.NDArray[np.intp],
+        *,
+        fold_case: bool = False,
+    ) -> BoolArray:
+        """Whether each line of ``rows`` has one of the ``wanted`` values (never when missing).
+
+        Raises:
+            KeyError: Neither the lines nor the orders have the column.
+        """
+        coded = self.coded(name, rows)
+        if coded is None:  # an extra column: compare its text
+            values = self[name][rows]
+            text = np.array([_fold(str(v), fold_case) for v in values], dtype=object)
+            wanted_text = np.array([_fold(w, fold_case) for w in wanted], dtype=object)
+            found: BoolArray = np.isin(text, wanted_text) & (values != None)  # noqa: E711
+            return found
+        codes, values = coded
+        wanted_set = {_fold(w, fold_case) for w in wanted}
+        hit = [_fold(str(v), fold_case) in wanted_set for v in values.tolist()]
+        lookup = np.array([*hit, False], dtype=bool)  # code -1 (missing) reads the last slot
+        return lookup[codes]
+
+    def present(self, name: str, rows: npt.NDArray[np.intp]) -> BoolArray:
+        """Whether each line of ``rows`` has a value for the fact."""
+        coded = self.coded(name, rows)
+        if coded is None:
+            given: BoolArray = self[name][rows] != None  # noqa: E711 - elementwise
+            return given
+        return coded[0] >= 0
 
     def __getitem__(self, name: str) -> ObjArray:
-        if name not in self._cache:
-            column = name.removeprefix("attribute:")
-            if column not in self._orders:
-                raise KeyError(name)
-            values = np.asarray(self._orders[column], dtype=object)
-            self._cache[name] = values[self._line_order]
-        return self._cache[name]
+        if name not in self._decoded:
+            coded = self.coded(name)
+            if coded is None:
+                values = np.asarray(self._orders[name.removeprefix("attribute:")], dtype=object)
+                self._decoded[name] = values[self._order_row]
+            else:
+                self._decoded[name] = with_missing(coded[1])[coded[0]]
+        return self._decoded[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._cache)
+        return iter(self._own)
 
     def __len__(self) -> int:
-        return len(self._cache)
+        return len(self._own)
+
+
+def _fold(text: str, fold_case: bool) -> str:
+    return text.casefold() if fold_case else text
 
 
 @dataclass
@@ -67,40 +143,37 @@ class LineFrame:
     """Aligned per-line arrays for the rule evaluation.
 
     Attributes:
-        order_row: Position of the line's order in the orders table.
-        partner_code: Partner per line as a code into ``partner_names`` (sorted).
+        order_row: Position of the line's order in the orders table; an order's lines are
+            adjacent.
+        partner_code: Partner per line as a code into ``partner_names`` (sorted; -1: none).
         partner_names: The distinct partner ids.
+        group_by_partner: Each partner's group, by partner code (``None`` last, for -1).
         order_id_code: Order id per line, as a code into ``order_id_names`` (see `order_id`).
         order_id_names: The distinct order ids, sorted.
-        line_id: Line id per line (``None`` for an order without lines).
         ts: Order time, µs since the epoch (UTC).
-        partner: Partner id per line.
-        group: Partner group per line (``None`` when unknown).
         contract: Index into ``contracts`` of the version that applies.
         contracts: The contract versions in use.
         base: Commission base in minor units of the line's contract currency.
-        quantity: Units on the line.
-        text: Text facts per line by name (category, sku, country, coupon_code, device …).
+        amount: Line amount in minor units of the order currency, by the base policy.
+        quantity_of: Computes `quantity`, the units on each line, when first asked for.
+        text: Text facts per line by name (line_id, category, sku, country, coupon_code …).
         new_customer: 1, 0, or -1 when the order does not say.
-        subscription: Subscription id per line (``None`` when not a subscription payment).
         skipped: Orders that earn nothing, with the reason.
     """
 
     order_row: IntArray
     partner_code: IntArray
     partner_names: ObjArray
+    group_by_partner: ObjArray
     order_id_code: IntArray
     order_id_names: ObjArray
-    line_id: ObjArray
     ts: IntArray
-    partner: ObjArray
-    group: ObjArray
     contract: IntArray
     contracts: list[Contract]
     base: IntArray
     amount: IntArray
-    quantity: IntArray
-    text: OrderFacts
+    quantity_of: Callable[[], IntArray]
+    text: LineFacts
     new_customer: npt.NDArray[np.int8]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Share of each line reversed, as numerator / denominator (0 / 1 when none).
@@ -117,11 +190,12 @@ class LineFrame:
             by_order.setdefault(str(order_id), []).append(row)
         amounts = reversals["amount"]
         missing = reversals.missing("amount")
+        line_ids = self.line_id
         for order_id, line_id, amount, full in zip(
             reversals["order_id"], reversals["line_id"], amounts, missing, strict=True
         ):
             for row in by_order.get(str(order_id), []):
-                if line_id is not None and self.line_id[row] != line_id:
+                if line_id is not None and line_ids[row] != line_id:
                     continue
                 total = (
                     int(order_amount[self.order_row[row]])
@@ -143,7 +217,33 @@ class LineFrame:
     @cached_property
     def order_id(self) -> ObjArray:
         """Order id per line, decoded when first asked for (a gather of many strings)."""
-        return _with_missing(self.order_id_names)[self.order_id_code]
+        return with_missing(self.order_id_names)[self.order_id_code]
+
+    @property
+    def line_id(self) -> ObjArray:
+        """Line id per line (``None`` for an order without lines), decoded on first use."""
+        return self.text["line_id"]
+
+    @cached_property
+    def quantity(self) -> IntArray:
+        """Units on each line."""
+        return self.quantity_of()
+
+    @cached_property
+    def partner(self) -> ObjArray:
+        """Partner id per line, decoded on first use."""
+        return with_missing(self.partner_names)[self.partner_code]
+
+    @cached_property
+    def group(self) -> ObjArray:
+        """Partner group per line (``None`` when unknown), decoded on first use."""
+        return self.group_by_partner[self.partner_code]
+
+    def group_in(self, wanted: Iterable[str], rows: npt.NDArray[np.intp]) -> BoolArray:
+        """Whether the partner of each line of ``rows`` is in one of the ``wanted`` groups."""
+        wanted_set = set(wanted)
+        lookup = np.array([g in wanted_set for g in self.group_by_partner.tolist()], dtype=bool)
+        return lookup[self.partner_code[rows]]
 
     @property
     def subscription(self) -> ObjArray:
@@ -154,21 +254,48 @@ class LineFrame:
 def resolve_contracts(
     book: ContractBook, partner: ObjArray, group: ObjArray, at: IntArray
 ) -> tuple[IntArray, list[Contract]]:
-    """Per order, the index of the most specific contract version in force (or -1)."""
+    """Per row, the index of the most specific contract version in force (or -1).
+
+    ``partner`` and ``group`` are per row; rows without a partner get no contract.
+    """
+    partner_names, partner_code = np.unique(
+        np.array(["" if p is None else str(p) for p in partner], dtype=object),
+        return_inverse=True,
+    )
+    partner_code = partner_code.reshape(-1).astype(np.int64)
+    partner_code[np.asarray(partner == None, dtype=bool)] = -1  # noqa: E711 - elementwise
+    group_by_partner = np.full(partner_names.size + 1, None, dtype=object)
+    group_by_partner[partner_code[partner_code >= 0]] = np.asarray(group, dtype=object)[
+        partner_code >= 0
+    ]
+    return _resolve(book, partner_names, group_by_partner, partner_code, at)
+
+
+def _resolve(
+    book: ContractBook,
+    partner_names: ObjArray,
+    group_by_partner: ObjArray,
+    partner_code: IntArray,
+    at: IntArray,
+) -> tuple[IntArray, list[Contract]]:
+    """`resolve_contracts` on partner codes: targets are matched once per distinct partner."""
     contracts = list(book.contracts)
-    chosen = np.full(partner.size, -1, dtype=np.int64)
-    rank = np.full(partner.size, 99, dtype=np.int64)
-    has_partner = partner != None  # noqa: E711 - elementwise
+    chosen = np.full(partner_code.size, -1, dtype=np.int64)
+    rank = np.full(partner_code.size, 99, dtype=np.int64)
+    names = [*partner_names.tolist(), None]
+    groups = group_by_partner.tolist()
     for number, contract in enumerate(contracts):
         target = contract.applies_to
         if isinstance(target, PartnerTarget):
-            applies = partner == target.partner_id
+            by_partner = [n == target.partner_id for n in names]
         elif isinstance(target, GroupTarget):
-            applies = group == target.group
+            by_partner = [
+                g == target.group and n is not None for n, g in zip(names, groups, strict=True)
+            ]
         else:
-            applies = has_partner.copy()
-        start = _micros(contract.effective_from)
-        applies &= at >= start
+            by_partner = [n is not None for n in names]
+        applies = np.array(by_partner, dtype=bool)[partner_code]
+        applies &= at >= _micros(contract.effective_from)
         if contract.effective_to is not None:
             applies &= at < _micros(contract.effective_to)
         better = applies & (_SPECIFICITY[target.kind] < rank)
@@ -210,131 +337,174 @@ def flatten(
         raise ValueError(
             "the contract book looks at partner groups; pass partners= so groups are known"
         )
-    order_ids = orders["order_id"]
-    order_partner = orders["partner_id"]
-    partner_code, partner_names = orders.codes("partner_id")
+    code32, partner_names = orders.codes("partner_id")
+    partner_code = code32.astype(np.int64)
     group_of: dict[str, Any] = {}
     if partners is not None:
         group_of = dict(zip(partners["partner_id"], partners["group"], strict=True))
-    # Look groups up once per distinct partner, not once per order.
-    group_by_code = np.array([group_of.get(p) for p in partner_names] + [None], dtype=object)
-    order_group = group_by_code[partner_code]
+    # Groups are looked up once per distinct partner, not once per order.
+    group_by_partner = np.array([group_of.get(p) for p in partner_names] + [None], dtype=object)
     order_ts = orders["ts"].astype(np.int64)
-    order_contract, contracts = resolve_contracts(book, order_partner, order_group, order_ts)
-    order_contract = _lock_at_click(orders, book, order_contract, contracts, order_group)
+    order_contract, contracts = _resolve(
+        book, partner_names, group_by_partner, partner_code, order_ts
+    )
+    order_contract = _lock_at_click(
+        orders, book, order_contract, contracts, partner_names, group_by_partner, partner_code
+    )
+    code32, order_names = orders.codes("order_id")
+    order_code = code32.astype(np.int64)
 
-    skipped = [(str(order_ids[r]), "no partner") for r in np.flatnonzero(partner_code < 0)]
+    def order_id_at(row: Any) -> str:
+        return str(order_names[order_code[row]])
+
+    skipped = [(order_id_at(r), "no partner") for r in np.flatnonzero(partner_code < 0)]
     no_contract = (partner_code >= 0) & (order_contract < 0)
-    skipped += [(str(order_ids[r]), "no contract in force") for r in np.flatnonzero(no_contract)]
+    skipped += [(order_id_at(r), "no contract in force") for r in np.flatnonzero(no_contract)]
 
-    # Lines: given, or one per order.
-    bare_orders_only = lines is None or len(lines) == 0
-    merchandise_all = np.zeros(0, dtype=np.int64)
+    # Deterministic volume order: order time, then order id (ids as sorted codes), then line id.
+    by_time = _time_order(order_ts, order_code)
+    earning = order_contract >= 0
+    merchandise = _order_merchandise(orders, contracts, order_contract)
+    own: dict[str, Coded | Callable[[], Coded]] = {}
     if lines is None or len(lines) == 0:
-        merchandise_all = _order_merchandise(orders, contracts, order_contract)
-        line_order = np.arange(len(orders), dtype=np.int64)
-        line_ids = category = sku = np.empty(0, dtype=object)
-        line_amount = merchandise_all
-        quantity = np.ones(len(orders), dtype=np.int64)
+        ranked = earning[by_time].astype(np.int64)
+        order_row = by_time[earning[by_time]].astype(np.int64)
+        amount = merchandise[order_row]
+        size = order_row.size
+
+        def quantity() -> IntArray:
+            return np.ones(size, dtype=np.int64)
+
+        for name in ("line_id", "category", "sku"):
+            own[name] = (np.full(size, -1, dtype=np.int64), np.empty(0, dtype=object))
     else:
-        line_order = _rows_of(orders, "order_id", lines, "order_id")
-        unknown = np.flatnonzero(line_order < 0)
-        problems = [
-            Problem(int(r), "order_id", lines["order_id"][r], "no such order") for r in unknown
-        ]
-        known = np.flatnonzero(line_order >= 0)
-        line_currency = _rows_of(orders, "currency", lines, "currency", values=True)
-        order_currency_code = orders.codes("currency")[0].astype(np.int64)
-        differs = known[line_currency[known] != order_currency_code[line_order[known]]]
-        for row in differs:
-            problems.append(
-                Problem(
-                    int(row),
-                    "currency",
-                    lines["currency"][row],
-                    f"line in {lines['currency'][row]}, its order in "
-                    f"{orders['currency'][line_order[row]]}",
-                )
-            )
-        if problems:
-            raise DataError("lines", sorted(problems, key=lambda p: (p.row, p.column)))
-        # Lines in line-id order within their order, so largest-remainder ties (shares of tax,
-        # shipping and discount) go to the first line in line order, whatever the input order.
-        # Line-id codes index sorted categories, so comparing codes compares the ids.
-        by_line = np.lexsort((lines.codes("line_id")[0], line_order))
-        line_order = line_order[by_line]
-        line_ids = lines["line_id"][by_line]
-        line_amount = lines["amount"].astype(np.int64)[by_line]
-        quantity = lines["quantity"].astype(np.int64)[by_line]
-        category = lines["category"][by_line]
-        sku = lines["sku"][by_line]
-        line_amount = _take_out_tax_and_shipping(
-            orders, contracts, order_contract, line_order, line_amount
+        line_id_code = lines.codes("line_id")[0].astype(np.int64)
+        ranked, source = _arrange(_orders_of_lines(orders, lines), line_id_code, by_time, earning)
+        order_row = np.repeat(by_time, ranked)
+        bare = source < 0
+        any_bare = bool(bare.any())
+
+        def gather(values: IntArray, fill: IntArray | int) -> IntArray:
+            taken = values[source]
+            return np.where(bare, fill, taken) if any_bare else taken
+
+        amount = gather(lines["amount"].astype(np.int64), merchandise[order_row] if any_bare else 0)
+        table = lines
+
+        def quantity() -> IntArray:
+            return gather(table["quantity"].astype(np.int64), 1)
+
+        def own_fact(name: str) -> Callable[[], Coded]:
+            def load() -> Coded:
+                codes, values = table.codes(name)
+                return gather(codes.astype(np.int64), -1), values
+
+            return load
+
+        for name in ("line_id", "category", "sku"):
+            own[name] = own_fact(name)
+        has_line = source >= 0
+        amount = _take_out_tax_and_shipping(
+            orders, contracts, order_contract, order_row, amount, has_line
         )
-        line_amount = _add_back_discount(orders, contracts, order_contract, line_order, line_amount)
-        with_lines = np.zeros(len(orders), dtype=bool)
-        with_lines[line_order] = True
-        if not with_lines.all():
-            # Orders without lines still count, as one line.
-            bare = np.flatnonzero(~with_lines)
-            merchandise = _order_merchandise(orders, contracts, order_contract)
-            line_order = np.concatenate([line_order, bare])
-            line_ids = np.concatenate([line_ids, np.full(bare.size, None, dtype=object)])
-            line_amount = np.concatenate([line_amount, merchandise[bare]])
-            quantity = np.concatenate([quantity, np.ones(bare.size, dtype=np.int64)])
-            category = np.concatenate([category, np.full(bare.size, None, dtype=object)])
-            sku = np.concatenate([sku, np.full(bare.size, None, dtype=object)])
+        amount = _add_back_discount(orders, contracts, order_contract, order_row, amount, has_line)
 
-    # Only lines of orders with a contract earn.
-    if not bare_orders_only:
-        keep = order_contract[line_order] >= 0
-        line_order, line_ids, line_amount = line_order[keep], line_ids[keep], line_amount[keep]
-        quantity, category, sku = quantity[keep], category[keep], sku[keep]
+    def per_line(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # Orders in time order, each repeated for its lines: reads the orders in sequence.
+        return np.repeat(values[by_time], ranked)
 
-    # Deterministic volume order: order time, then order id, then line id. Orders are ranked
-    # once (ids as sorted codes); lines keep their line-id order within an order (sorted above,
-    # and a bare order has one line), so a stable sort on the order rank finishes the job.
-    order_code, order_names = orders.codes("order_id")
-    by_time = np.lexsort((order_code, order_ts))
-    if bare_orders_only:
-        # One line per order, in order-row order: the orders' own ranking is the line order.
-        sort = by_time[order_contract[by_time] >= 0]
-        line_order, line_amount = sort.astype(np.int64), merchandise_all[sort]
-        quantity = np.ones(sort.size, dtype=np.int64)
-        line_ids = np.full(sort.size, None, dtype=object)
-        category = line_ids
-        sku = line_ids
-    else:
-        order_rank = np.empty(len(orders), dtype=np.int64)
-        order_rank[by_time] = np.arange(len(orders))
-        sort = np.argsort(order_rank[line_order], kind="stable")
-        line_order, line_ids, line_amount = line_order[sort], line_ids[sort], line_amount[sort]
-        quantity, category, sku = quantity[sort], category[sort], sku[sort]
-
-    contract = order_contract[line_order]
-    base = _to_contract_currency(orders, contracts, contract, line_order, line_amount, fx)
-    text = OrderFacts(orders, line_order, {"category": category, "sku": sku})
+    base = _to_contract_currency(orders, contracts, order_contract, order_row, amount, fx)
     return LineFrame(
-        order_row=line_order,
-        partner_code=partner_code[line_order].astype(np.int64),
+        order_row=order_row,
+        partner_code=per_line(partner_code),
         partner_names=partner_names,
-        order_id_code=order_code[line_order].astype(np.int64),
+        group_by_partner=group_by_partner,
+        order_id_code=per_line(order_code),
         order_id_names=order_names,
-        line_id=line_ids,
-        ts=order_ts[line_order],
-        partner=_with_missing(partner_names)[partner_code[line_order]],
-        group=group_by_code[partner_code[line_order]],
-        contract=contract,
+        ts=per_line(order_ts),
+        contract=per_line(order_contract),
         contracts=contracts,
         base=base,
-        amount=line_amount,
-        quantity=quantity,
-        text=text,
-        new_customer=orders["is_new_customer"][line_order].astype(np.int8),
+        amount=amount,
+        quantity_of=quantity,
+        text=LineFacts(orders, order_row, own),
+        new_customer=per_line(orders["is_new_customer"].astype(np.int8)),
         skipped=skipped,
-        reversed_numerator=np.zeros(line_order.size, np.int64),
-        reversed_denominator=np.ones(line_order.size, np.int64),
+        reversed_numerator=np.zeros(order_row.size, np.int64),
+        reversed_denominator=np.ones(order_row.size, np.int64),
     )
+
+
+def _time_order(ts: IntArray, tie_break: IntArray) -> IntArray:
+    """Rows sorted by time, then by ``tie_break``; one sort when no two times are equal."""
+    order = np.argsort(ts, kind="stable")
+    ordered = ts[order]
+    if ordered.size < 2 or not bool(np.any(ordered[1:] == ordered[:-1])):
+        return order.astype(np.int64)
+    return np.lexsort((tie_break, ts)).astype(np.int64)
+
+
+def _orders_of_lines(orders: Orders, lines: Lines) -> IntArray:
+    """Per line, the row of its order.
+
+    Raises:
+        DataError: Lines of unknown orders, or in another currency than their order.
+    """
+    line_order = _rows_of(orders, "order_id", lines, "order_id")
+    unknown = np.flatnonzero(line_order < 0)
+    problems = [Problem(int(r), "order_id", lines["order_id"][r], "no such order") for r in unknown]
+    known = np.flatnonzero(line_order >= 0)
+    line_currency = _rows_of(orders, "currency", lines, "currency", values=True)
+    order_currency_code = orders.codes("currency")[0].astype(np.int64)
+    differs = known[line_currency[known] != order_currency_code[line_order[known]]]
+    for row in differs:
+        problems.append(
+            Problem(
+                int(row),
+                "currency",
+                lines["currency"][row],
+                f"line in {lines['currency'][row]}, its order in "
+                f"{orders['currency'][line_order[row]]}",
+            )
+        )
+    if problems:
+        raise DataError("lines", sorted(problems, key=lambda p: (p.row, p.column)))
+    return line_order
+
+
+def _arrange(
+    line_order: IntArray, line_id: IntArray, by_time: IntArray, earning: BoolArray
+) -> tuple[IntArray, IntArray]:
+    """How many lines each order has in the frame, and each frame line's row in the lines table.
+
+    The frame holds the lines of earning orders, orders in ``by_time`` order, each order's
+    lines in line-id order (codes of sorted ids); an order without lines gets one line, whose
+    source is -1. Counts are per order in ``by_time`` order (0 for an order that earns
+    nothing). Lines stored order by order in line-id order, as tables usually hold them, are
+    placed without a sort.
+    """
+    size = line_order.size
+    in_place = size < 2 or bool(
+        np.all(
+            (line_order[1:] > line_order[:-1])
+            | ((line_order[1:] == line_order[:-1]) & (line_id[1:] > line_id[:-1]))
+        )
+    )
+    stored = np.arange(size, dtype=np.int64)
+    if not in_place:
+        stored = np.lexsort((line_id, line_order)).astype(np.int64)
+        line_order = line_order[stored]
+    count = np.bincount(line_order, minlength=earning.size).astype(np.int64)
+    first_stored = np.cumsum(count) - count
+    per_order = np.where(earning, np.maximum(count, 1), 0)
+    ranked = per_order[by_time]
+    first = np.empty(earning.size, dtype=np.int64)
+    first[by_time] = np.cumsum(ranked) - ranked
+    source = np.full(int(ranked.sum()), -1, dtype=np.int64)
+    kept = earning[line_order]
+    place = first[line_order] + np.arange(size, dtype=np.int64) - first_stored[line_order]
+    source[place[kept]] = stored[kept]
+    return ranked, source
 
 
 def _rows_of(
@@ -347,33 +517,46 @@ def _rows_of(
     """
     order_codes, order_categories = orders.codes(order_column)
     line_codes, line_categories = lines.codes(line_column)
-    position = (
-        np.searchsorted(order_categories, line_categories)
-        if len(order_categories)
-        else (np.zeros(len(line_categories), dtype=np.int64))
-    )
-    position = np.minimum(position, max(len(order_categories) - 1, 0))
-    found = (
-        order_categories[position] == line_categories
-        if len(order_categories)
-        else np.zeros(len(line_categories), dtype=bool)
-    )
-    category_map = np.append(np.where(found, position, -1), -1).astype(np.int64)
+    category_map = np.append(_positions(order_categories, line_categories), -1)
     matched = category_map[line_codes.astype(np.int64)]
     if values:
         return matched
     row_of_code = np.full(len(order_categories) + 1, -1, dtype=np.int64)
     present = order_codes >= 0
     row_of_code[order_codes[present]] = np.flatnonzero(present)
-    return row_of_code[matched]
+    rows: IntArray = row_of_code[matched]
+    return rows
 
 
-def _with_missing(categories: ObjArray) -> ObjArray:
+def _positions(haystack: ObjArray, needles: ObjArray) -> IntArray:
+    """Where each needle sits in the sorted, distinct ``haystack`` (-1 where it does not)."""
+    if haystack.size == 0:
+        return np.full(needles.size, -1, dtype=np.int64)
+    if needles.size == haystack.size and bool(np.all(needles == haystack)):
+        return np.arange(needles.size, dtype=np.int64)  # the same ids: the usual case
+    try:  # fixed-width text compares in C, far faster than Python strings
+        keys, wanted = haystack.astype(str), needles.astype(str)
+    except (TypeError, ValueError):  # pragma: no cover - ids are text
+        keys, wanted = haystack, needles
+    position = np.minimum(np.searchsorted(keys, wanted), haystack.size - 1)
+    return np.where(keys[position] == wanted, position, -1).astype(np.int64)
+
+
+def with_missing(categories: ObjArray) -> ObjArray:
     """Categories with ``None`` at the end, so that code -1 decodes to ``None``."""
     return np.concatenate([categories, np.array([None], dtype=object)])
 
 
-def _click_times(orders: Orders) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+def runs(values: IntArray) -> tuple[IntArray, IntArray]:
+    """Runs of equal adjacent values: each run's first position, and each position's run."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    fresh = np.ones(values.size, dtype=bool)
+    fresh[1:] = values[1:] != values[:-1]
+    return np.flatnonzero(fresh).astype(np.int64), np.cumsum(fresh).astype(np.int64) - 1
+
+
+def _click_times(orders: Orders) -> tuple[IntArray, BoolArray]:
     """The ``click_ts`` extra column as µs since the epoch, and where it is missing."""
     from alliance._fields import parse_timestamp
     from alliance._periods import to_micros
@@ -402,7 +585,9 @@ def _lock_at_click(
     book: ContractBook,
     order_contract: IntArray,
     contracts: list[Contract],
-    order_group: ObjArray,
+    partner_names: ObjArray,
+    group_by_partner: ObjArray,
+    partner_code: IntArray,
 ) -> IntArray:
     """Where the terms in force say so, take the terms in force at the click instead.
 
@@ -431,9 +616,7 @@ def _lock_at_click(
                 for r in lacking
             ],
         )
-    at_click, _ = resolve_contracts(
-        book, orders["partner_id"][rows], order_group[rows], clicked[rows]
-    )
+    at_click, _ = _resolve(book, partner_names, group_by_partner, partner_code[rows], clicked[rows])
     result = order_contract.copy()
     result[rows] = np.where(at_click >= 0, at_click, order_contract[rows])
     return result
@@ -444,15 +627,17 @@ def _order_merchandise(
 ) -> IntArray:
     """An order's base before lines: its amount less tax and shipping, plus discount, by policy."""
     amount = orders["amount"].astype(np.int64).copy()
-    tax, shipping, discount = orders["tax"], orders["shipping"], orders["discount"]
-    for number, contract in enumerate(contracts):
-        rows = order_contract == number
-        if contract.base.tax == "exclude":
-            amount[rows] -= tax[rows]
-        if contract.base.shipping == "exclude":
-            amount[rows] -= shipping[rows]
-        if contract.base.discount == "include":
-            amount[rows] += discount[rows]
+    for name, sign in (("tax", -1), ("shipping", -1), ("discount", 1)):
+        counted = [
+            n
+            for n, c in enumerate(contracts)
+            if getattr(c.base, name) == ("include" if sign > 0 else "exclude")
+        ]
+        values = orders[name].astype(np.int64)
+        if not counted or not values.any():
+            continue
+        rows = np.isin(order_contract, counted)
+        amount[rows] += sign * values[rows]
     return amount
 
 
@@ -460,8 +645,9 @@ def _take_out_tax_and_shipping(
     orders: Orders,
     contracts: list[Contract],
     order_contract: IntArray,
-    line_order: IntArray,
+    order_row: IntArray,
     line_amount: IntArray,
+    has_line: BoolArray,
 ) -> IntArray:
     """Exclude tax and shipping from lines that include them, by the contract's policy.
 
@@ -469,32 +655,35 @@ def _take_out_tax_and_shipping(
     those are spread over the lines by amount (largest remainder) and taken out where the
     policy excludes them. Lines that add up to less are taken as merchandise values already.
     """
-    amount = orders["amount"].astype(np.int64)
-    summed = np.zeros(len(orders), dtype=np.int64)
-    np.add.at(summed, line_order, line_amount)
     excluded = np.zeros(len(orders), dtype=np.int64)
-    tax, shipping = orders["tax"].astype(np.int64), orders["shipping"].astype(np.int64)
-    for number, contract in enumerate(contracts):
-        rows = order_contract == number
-        if contract.base.tax == "exclude":
-            excluded[rows] += tax[rows]
-        if contract.base.shipping == "exclude":
-            excluded[rows] += shipping[rows]
-    inclusive = (summed == amount) & (excluded > 0)
-    wanted = inclusive[line_order]
+    for name in ("tax", "shipping"):
+        counted = [n for n, c in enumerate(contracts) if getattr(c.base, name) == "exclude"]
+        values = orders[name].astype(np.int64)
+        if counted and values.any():
+            rows = np.isin(order_contract, counted)
+            excluded[rows] += values[rows]
+    if not excluded.any():
+        return line_amount
+    summed = np.zeros(len(orders), dtype=np.int64)
+    np.add.at(summed, order_row[has_line], line_amount[has_line])
+    inclusive = (summed == orders["amount"].astype(np.int64)) & (excluded > 0)
+    wanted = inclusive[order_row] & has_line
     if not wanted.any():
         return line_amount
-    return line_amount - _share_by_amount(excluded, wanted, line_order, line_amount)
+    return line_amount - _share_by_amount(excluded, wanted, order_row, line_amount)
 
 
 def _share_by_amount(
-    per_order: IntArray, wanted: npt.NDArray[np.bool_], line_order: IntArray, line_amount: IntArray
+    per_order: IntArray, wanted: BoolArray, order_row: IntArray, line_amount: IntArray
 ) -> IntArray:
-    """Each wanted line's share of its order's amount, split by line amount (largest remainder)."""
+    """Each wanted line's share of its order's amount, split by line amount (largest remainder).
+
+    An order's lines are adjacent in ``order_row``.
+    """
     shares = np.zeros(line_amount.size, dtype=np.int64)
     rows = np.flatnonzero(wanted)
-    distinct, groups = np.unique(line_order[rows], return_inverse=True)
-    shares[rows] = spread_minor(per_order[distinct], line_amount[rows], groups.reshape(-1))
+    starts, groups = runs(order_row[rows])
+    shares[rows] = spread_minor(per_order[order_row[rows][starts]], line_amount[rows], groups)
     return shares
 
 
@@ -502,46 +691,51 @@ def _add_back_discount(
     orders: Orders,
     contracts: list[Contract],
     order_contract: IntArray,
-    line_order: IntArray,
+    order_row: IntArray,
     line_amount: IntArray,
+    has_line: BoolArray,
 ) -> IntArray:
     """Spread an order's discount over its lines by amount, where the policy counts it."""
     including = [n for n, c in enumerate(contracts) if c.base.discount == "include"]
-    if not including:
-        return line_amount
     discount = orders["discount"].astype(np.int64)
-    wanted = np.isin(order_contract[line_order], including) & (discount[line_order] > 0)
+    if not including or not discount.any():
+        return line_amount
+    counted = np.isin(order_contract, including) & (discount > 0)
+    wanted = counted[order_row] & has_line
     if not wanted.any():
         return line_amount
-    return line_amount + _share_by_amount(discount, wanted, line_order, line_amount)
+    return line_amount + _share_by_amount(discount, wanted, order_row, line_amount)
 
 
 def _to_contract_currency(
     orders: Orders,
     contracts: list[Contract],
-    contract: IntArray,
-    line_order: IntArray,
+    order_contract: IntArray,
+    order_row: IntArray,
     amount: IntArray,
     fx: FxRates | None,
 ) -> IntArray:
     """Line amounts in minor units of their contract's currency, at the order's time."""
     currency_code, currency_names = orders.codes("currency")
-    line_currency = currency_code[line_order]
-    ts = orders["ts"].astype(np.int64)[line_order]
+    foreign = np.zeros(len(orders), dtype=bool)
+    for number, terms in enumerate(contracts):
+        own = np.flatnonzero(currency_names == terms.currency)
+        foreign |= (order_contract == number) & (currency_code != (own[0] if own.size else -2))
+    if not foreign.any():
+        return amount
     base = amount.copy()
-    for number, contract_terms in enumerate(contracts):
-        own = np.flatnonzero(currency_names == contract_terms.currency)
-        same = line_currency == (own[0] if own.size else -2)
-        rows = np.flatnonzero((contract == number) & ~same)
+    ts = orders["ts"].astype(np.int64)
+    for number, terms in enumerate(contracts):
+        rows = np.flatnonzero(foreign[order_row] & (order_contract[order_row] == number))
         if rows.size == 0:
             continue
-        codes_here = currency_names[line_currency[rows]]
+        codes_here = currency_names[currency_code[order_row[rows]]]
         if fx is None:
             raise ValueError(
-                f"orders in {codes_here[0]} fall under {contract_terms.label}, paid in "
-                f"{contract_terms.currency}; pass fx= with the rates to convert them"
+                f"orders in {codes_here[0]} fall under {terms.label}, paid in "
+                f"{terms.currency}; pass fx= with the rates to convert them"
             )
         base[rows] = fx.convert_minor(
-            amount[rows], codes_here.astype(str), contract_terms.currency, at=ts[rows]
+            amount[rows], codes_here.astype(str), terms.currency, at=ts[order_row[rows]]
         )
     return base

@@ -92,12 +92,21 @@ class Labels:
         """Add ``text`` to the label of every line in ``rows``."""
         if rows.size == 0:
             return
-        old, inverse = np.unique(self.codes[rows], return_inverse=True)
+        current = self.codes[rows]
+        if int(current.min()) == int(current.max()):  # one label before: one to make
+            old, inverse = current[:1], np.zeros(rows.size, dtype=np.int64)
+        else:
+            old, inverse = np.unique(current, return_inverse=True)
         joined = [
             self._code(f"{self.texts[c]}{self._separator}{text}" if self.texts[c] else text)
             for c in old.tolist()
         ]
         self.codes[rows] = np.array(joined, dtype=np.int64)[inverse.reshape(-1)]
+
+    def assign(self, rows: Rows, codes: npt.NDArray[np.integer[Any]], texts: list[str]) -> None:
+        """Set the label of each line of ``rows`` to ``texts[code]``, replacing what was there."""
+        mapped = np.array([self._code(text) for text in texts] + [0], dtype=np.int64)
+        self.codes[rows] = mapped[codes]
 
     def decoded(self) -> npt.NDArray[np.object_]:
         """The labels as an object array of text, one per line."""
@@ -116,9 +125,8 @@ class Evaluation:
     branch: Labels
     tier: IntArray
     notes: Labels
-    volume_cache: dict[tuple[Any, ...], tuple[IntArray, npt.NDArray[np.object_]]] = field(
-        default_factory=dict
-    )
+    #: Tier volumes by (basis, period, scope), counted once per run (see `_volume.Volume`).
+    volume_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     touched_volumes: dict[str, int] = field(default_factory=dict)
     #: At period close: whole-volume tiers use the period's final volume, net of reversals.
     finalize: bool = False

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from alliance._kernels import decimal_to_ratio, mul_div_round
 from alliance._periods import period_index
+from alliance.commission._lines import runs
 from alliance.commission._rules import (
     Tiered,
 )
 from alliance.commission._run import Evaluation
 from alliance.errors import ContractError
 
-__all__ = ["period_labels", "tier_thresholds", "volume_before"]
+__all__ = ["Volume", "period_labels", "tier_thresholds", "volume_before", "volume_keys"]
 
 IntArray = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.intp]
@@ -29,107 +30,172 @@ def period_labels(run: Evaluation, rows: Rows, period: str) -> npt.NDArray[np.ob
     return labels[codes]
 
 
-def _codes(values: npt.NDArray[Any]) -> tuple[IntArray, npt.NDArray[Any]]:
-    """Dense codes of an object column (``None`` becomes its own value, ``""``)."""
-    text = np.array(["" if v is None else str(v) for v in values], dtype=object)
-    distinct, inverse = np.unique(text, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), distinct
+@dataclass(frozen=True)
+class Volume:
+    """Tier volume of one contract id, per line of the frame (zero for other contracts' lines).
+
+    Attributes:
+        before: Volume reached in the line's group before the line.
+        own: The line's own volume.
+        group: The line's group, as an index into ``names`` (-1 for other contracts' lines).
+        names: Each group's key in `CommissionState.volumes`.
+    """
+
+    before: IntArray
+    own: IntArray
+    group: IntArray
+    names: npt.NDArray[np.object_]
 
 
 def volume_before(
     run: Evaluation, rows: Rows, basis: str, period: str, scope: str
-) -> tuple[IntArray, npt.NDArray[np.object_], IntArray]:
-    """Per line: volume reached before it in its group, its group key, and its own volume.
+) -> tuple[IntArray, IntArray]:
+    """Per line: volume reached before it in its group, and its own volume.
 
     Volume counts every line of the contract (whatever branch pays it), per partner (and
     category), per period, in the deterministic line order, starting from the carried state.
     """
-    frame = run.frame
+    volume = _volume(run, basis, period, scope)
+    return volume.before[rows], volume.own[rows]
+
+
+def volume_keys(
+    run: Evaluation, rows: Rows, basis: str, period: str, scope: str
+) -> npt.NDArray[np.object_]:
+    """Per line, the key of its volume group (see `volume_before`)."""
+    volume = _volume(run, basis, period, scope)
+    return volume.names[volume.group[rows]]
+
+
+def _volume(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
     cache_key = (basis, period, scope)
-    if cache_key not in run.volume_cache:
-        # Every version of the contract counts toward the same volume.
-        ids = np.array([c.id for c in frame.contracts], dtype=object)[frame.contract]
-        everything = np.flatnonzero(ids == run.contract.id)
-        partner_code, partners = frame.partner_code[everything], frame.partner_names
-        if scope == "partner+category":
-            category_code, categories = _codes(frame.text["category"][everything])
-        else:
-            category_code, categories = np.zeros(everything.size, np.int64), np.array([""], object)
-        if period == "lifetime":
-            period_code, labels = np.zeros(everything.size, np.int64), ["lifetime"]
-        else:
-            period_code, periods = period_index(
-                frame.ts[everything],
-                period,  # type: ignore[arg-type]
-                tz=run.contract.timezone,
-            )
-            labels = [p.label for p in periods]
-        combined = (partner_code * len(categories) + category_code) * max(len(labels), 1)
-        combined = combined + period_code
-        distinct, groups = _dense(combined)
-        names = []
-        for key in distinct.tolist():
-            rest, period_number = divmod(key, max(len(labels), 1))
-            partner_number, category_number = divmod(rest, len(categories))
-            names.append(
-                f"{run.contract.id}|{basis}|{period}|{scope}|{partners[partner_number]}|"
-                f"{categories[category_number]}|{labels[period_number]}"
-            )
-        key_names = np.array(names, dtype=object)
-        # Lines are in volume order; a stable sort by group keeps that order within groups.
-        # Few groups sort fastest as 16-bit keys (numpy radix-sorts those, stably).
-        keys16 = groups.astype(np.uint16) if distinct.size <= 1 << 16 else groups
-        order = np.argsort(keys16, kind="stable")
-        group_sorted = groups[order]
-        if basis == "revenue":
-            own_sorted = frame.base[everything][order].astype(np.int64)
-        elif basis == "units":
-            own_sorted = frame.quantity[everything][order].astype(np.int64)
-        else:  # orders: an order counts once per group, on its first line there
-            order_sorted = frame.order_row[everything][order]
-            fresh = np.ones(order.size, dtype=bool)
-            fresh[1:] = (group_sorted[1:] != group_sorted[:-1]) | (
-                order_sorted[1:] != order_sorted[:-1]
-            )
-            own_sorted = fresh.astype(np.int64)
-            # An order is one unit of volume: each of its lines sits where its first line does.
-            first_of_order = np.maximum.accumulate(np.where(fresh, np.arange(order.size), 0))
+    cached = run.volume_cache.get(cache_key)
+    if cached is None:
+        cached = run.volume_cache[cache_key] = _count(run, basis, period, scope)
+    assert isinstance(cached, Volume)
+    return cached
+
+
+def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
+    frame = run.frame
+    # Every version of the contract counts toward the same volume.
+    versions = [n for n, c in enumerate(frame.contracts) if c.id == run.contract.id]
+    everything = np.flatnonzero(np.isin(frame.contract, versions))
+    partner_code, partners = frame.partner_code[everything], frame.partner_names
+    if scope == "partner+category":
+        coded = frame.text.coded("category", everything)
+        assert coded is not None  # the lines' own column
+        # A line without a category is in the category "" (code -1 reads the last name).
+        category_code = np.where(coded[0] < 0, coded[1].size, coded[0])
+        categories = np.append(coded[1], "")
+    else:
+        category_code, categories = np.zeros(everything.size, np.int64), np.array([""], object)
+    if period == "lifetime":
+        period_code, labels = np.zeros(everything.size, np.int64), ["lifetime"]
+    else:
+        period_code, periods = period_index(
+            frame.ts[everything],
+            period,  # type: ignore[arg-type]
+            tz=run.contract.timezone,
+        )
+        labels = [p.label for p in periods]
+    width = max(len(labels), 1)
+    combined = (partner_code * len(categories) + category_code) * width + period_code
+    distinct, groups = _dense(combined)
+    names = []
+    for key in distinct.tolist():
+        rest, period_number = divmod(key, width)
+        partner_number, category_number = divmod(rest, len(categories))
+        names.append(
+            f"{run.contract.id}|{basis}|{period}|{scope}|{partners[partner_number]}|"
+            f"{categories[category_number]}|{labels[period_number]}"
+        )
+    own, first = _own_volume(run, everything, groups, basis)
+    before, totals = _accumulate(own, groups, distinct.size)
+    running = np.array([run.state.volumes.get(k, 0) for k in names], dtype=np.int64)
+    before += running[groups]
+    for name, total, start in zip(names, totals.tolist(), running.tolist(), strict=True):
+        run.touched_volumes[name] = start + total
+    if first is not None:
+        # An order is one unit of volume: each of its lines sits where its first line does.
+        before, own = before[first], own[first]
+    size = len(frame)
+    volume = Volume(
+        before=np.zeros(size, dtype=np.int64),
+        own=np.zeros(size, dtype=np.int64),
+        group=np.full(size, -1, dtype=np.int64),
+        names=np.array(names, dtype=object),
+    )
+    volume.before[everything] = before
+    volume.own[everything] = own
+    volume.group[everything] = groups
+    return volume
+
+
+def _own_volume(
+    run: Evaluation, everything: Rows, groups: IntArray, basis: str
+) -> tuple[IntArray, IntArray | None]:
+    """Each line's volume; for the orders basis also each line's first line of its order.
+
+    For the orders basis an order counts once per group, on its first line there (its other
+    lines count zero). At period close, reversed volume does not count: a full reversal
+    removes the line's volume, a partial one its share (rounded down) of revenue, and an order
+    still counts while any of its lines is not fully reversed.
+    """
+    frame = run.frame
+    if run.finalize:
+        numerator = frame.reversed_numerator[everything]
+        denominator = frame.reversed_denominator[everything]
+        full = numerator >= denominator
+    if basis == "revenue":
+        own = frame.base[everything].astype(np.int64)
         if run.finalize:
-            # Reversed volume does not count at close: a full reversal removes the line's
-            # volume, a partial one its share (rounded down) of revenue.
-            numerator = frame.reversed_numerator[everything][order]
-            denominator = frame.reversed_denominator[everything][order]
-            full = numerator >= denominator
-            if basis == "revenue":
-                own_sorted = own_sorted - mul_div_round(own_sorted, numerator, denominator, "floor")
-            elif basis == "orders":
-                # The order still counts while any of its lines is not fully reversed.
-                kept = np.zeros(order.size, dtype=bool)
-                np.logical_or.at(kept, first_of_order, ~full)
-                own_sorted = np.where(fresh & kept, 1, 0).astype(np.int64)
-            else:
-                own_sorted = np.where(full, 0, own_sorted)
-        cumulative = np.cumsum(own_sorted)
-        starts = np.searchsorted(group_sorted, np.arange(distinct.size))
-        before_start = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0)
-        running = np.array([run.state.volumes.get(k, 0) for k in names], dtype=np.int64)
-        before_sorted = cumulative - own_sorted - before_start[group_sorted] + running[group_sorted]
-        totals = np.zeros(distinct.size, dtype=np.int64)
-        np.add.at(totals, group_sorted, own_sorted)
-        for name, total, start in zip(names, totals.tolist(), running.tolist(), strict=True):
-            run.touched_volumes[name] = start + total
-        if basis == "orders":
-            before_sorted = before_sorted[first_of_order]
-            own_sorted = own_sorted[first_of_order]
-        before = np.zeros(frame.order_row.size, dtype=np.int64)
-        own = np.zeros(frame.order_row.size, dtype=np.int64)
-        keys = np.empty(frame.order_row.size, dtype=object)
-        before[everything[order]] = before_sorted
-        own[everything[order]] = own_sorted
-        keys[everything] = key_names[groups]
-        run.volume_cache[cache_key] = (np.stack([before, own]), keys)
-    stacked, keys = run.volume_cache[cache_key]
-    return stacked[0][rows], keys[rows], stacked[1][rows]
+            own = own - mul_div_round(own, numerator, denominator, "floor")
+        return own, None
+    if basis == "units":
+        own = frame.quantity[everything].astype(np.int64)
+        return (np.where(full, 0, own) if run.finalize else own), None
+    # Orders: one unit per (order, group) pair. An order's lines are adjacent in the frame,
+    # and usually share their group, so pairs are found in one pass.
+    order_starts, order_of = runs(frame.order_row[everything])
+    if bool(np.all(groups == groups[order_starts][order_of])):
+        pair_first, pair_of = order_starts, order_of
+    else:  # categories within one order: a pair per (order, category)
+        keys = order_of * (int(groups.max()) + 1) + groups
+        _, pair_first, pair_of = np.unique(keys, return_index=True, return_inverse=True)
+        pair_of = pair_of.reshape(-1)
+    own = np.zeros(everything.size, dtype=np.int64)
+    counted = np.ones(pair_first.size, dtype=bool)
+    if run.finalize:
+        counted = np.zeros(pair_first.size, dtype=bool)
+        np.logical_or.at(counted, pair_of, ~full)
+    own[pair_first] = counted
+    return own, pair_first[pair_of].astype(np.int64)
+
+
+def _accumulate(own: IntArray, groups: IntArray, count: int) -> tuple[IntArray, IntArray]:
+    """Per line, the sum of ``own`` over earlier lines of its group; and each group's total.
+
+    Adjacent lines of one group (an order's lines, a partner's consecutive orders) form runs;
+    only the runs are sorted by group, which keeps their order within a group.
+    """
+    starts, run_of = runs(groups)
+    run_total = np.add.reduceat(own, starts) if own.size else np.zeros(0, np.int64)
+    run_group = groups[starts]
+    # Few groups sort fastest as 16-bit keys (numpy radix-sorts those, stably).
+    keys = run_group.astype(np.uint16) if count <= 1 << 16 else run_group
+    order = np.argsort(keys, kind="stable")
+    sorted_group, sorted_total = run_group[order], run_total[order]
+    cumulative = np.cumsum(sorted_total)
+    first = np.searchsorted(sorted_group, np.arange(count))
+    group_start = np.where(first > 0, cumulative[np.maximum(first - 1, 0)], 0)
+    run_before = np.empty(starts.size, dtype=np.int64)
+    run_before[order] = cumulative - sorted_total - group_start[sorted_group]
+    line_cumulative = np.cumsum(own)
+    within = line_cumulative - own - (line_cumulative[starts] - own[starts])[run_of]
+    totals = np.zeros(count, dtype=np.int64)
+    np.add.at(totals, run_group, run_total)
+    return run_before[run_of] + within, totals
 
 
 def tier_thresholds(rule: Tiered, exponent: int) -> IntArray:
