@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from alliance import _periods
 from alliance._periods import (
     Period,
     PeriodKind,
@@ -703,6 +704,33 @@ def test_period_of_contains_its_instant_and_chains(name: str, kind: PeriodKind, 
     assert period.previous().end == period.start
     assert period.next().previous() == period
     assert Period.model_validate_json(period.model_dump_json()) == period
+
+
+@settings(deadline=None)
+@given(
+    name=st.sampled_from(TRICKY_ZONES),
+    kind=st.sampled_from(CALENDAR_KINDS),
+    base=st.integers(min_value=to_micros(utc(1910, 1, 1)), max_value=to_micros(utc(2090, 1, 1))),
+    steps=st.lists(
+        st.integers(min_value=-40 * 86_400_000_000, max_value=40 * 86_400_000_000),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_the_period_found_last_answers_as_a_fresh_search_does(
+    name: str, kind: PeriodKind, base: int, steps: list[int]
+) -> None:
+    """Instants one after another (as `evaluate` sees them) reuse the period found before."""
+    us = base
+    for step in steps:
+        us += step
+        remembered_of = period_of(from_micros(us), kind, name)
+        remembered_codes, remembered = period_index(np.array([us, us + step]), kind, tz=name)
+        _periods._RECENT.clear()
+        assert remembered_of == period_of(from_micros(us), kind, name)
+        _periods._RECENT.clear()
+        codes, periods = period_index(np.array([us, us + step]), kind, tz=name)
+        assert (remembered_codes.tolist(), remembered) == (codes.tolist(), periods)
 
 
 # --- payout schedules -------------------------------------------------------------------------

@@ -60,6 +60,9 @@ _STEPS: dict[str, relativedelta] = {
     "quarter": relativedelta(months=3),
     "year": relativedelta(years=1),
 }
+#: The latest calendar period found per (kind, zone name), with its bounds in µs: instants
+#: handled one by one, or batch after batch, mostly fall in the period found before.
+_RECENT: dict[tuple[str, str], tuple[int, int, Period]] = {}
 
 
 def zone(tz: str | tzinfo) -> tzinfo:
@@ -503,8 +506,10 @@ def period_of(ts: datetime, kind: PeriodKind, tz: str | tzinfo) -> Period:
         '2026-09'
     """
     step, name = _check_kind(kind), _zone_name(tz)
+    known = _recent(kind, name, to_micros(require_aware(ts)))
+    if known is not None:
+        return known
     local_tz = zone(name)
-    require_aware(ts)
     first = _first_day(ts.astimezone(local_tz).date(), kind)
     start, end = _bounds(first, step, local_tz)
     # Where the clocks fall back across midnight, an instant can read the previous day after
@@ -515,7 +520,22 @@ def period_of(ts: datetime, kind: PeriodKind, tz: str | tzinfo) -> Period:
     while ts >= end:
         first += step
         start, end = _bounds(first, step, local_tz)
-    return Period(kind=kind, start=start, end=end, tz=name)
+    return _remember(Period(kind=kind, start=start, end=end, tz=name))
+
+
+def _recent(kind: str, name: str, low: int, high: int | None = None) -> Period | None:
+    """The period last found for ``(kind, name)`` if it holds every instant in ``[low, high]``."""
+    known = _RECENT.get((kind, name))
+    if known is None:
+        return None
+    start, end, period = known
+    return period if start <= low and (low if high is None else high) < end else None
+
+
+def _remember(period: Period) -> Period:
+    """Keep `period` as the latest found for its kind and zone (see `_recent`)."""
+    _RECENT[(period.kind, period.tz)] = (period.start_us, period.end_us, period)
+    return period
 
 
 def periods_between(
@@ -575,9 +595,15 @@ def period_index(
     stamps = stamps.astype(np.int64, copy=False)
     if stamps.size == 0:
         return np.zeros(stamps.shape, dtype=np.int64), []
+    if stamps.size == 1:
+        earliest = latest = int(stamps.reshape(-1)[0])
+    else:
+        earliest, latest = int(stamps.min()), int(stamps.max())
+    known = _recent(kind, name, earliest, latest)
+    if known is not None:
+        return np.zeros(stamps.shape, dtype=np.int64), [known]
     local_tz = zone(name)
-    first = period_of(from_micros(int(stamps.min())), kind, name)
-    latest = int(stamps.max())
+    first = period_of(from_micros(earliest), kind, name)
     periods = [first]
     day = _first_day(first.local_start.date(), kind) + step
     start = first.end
@@ -587,6 +613,7 @@ def period_index(
         if end > start:
             periods.append(Period(kind=kind, start=start, end=end, tz=name))
             start = end
+    _remember(periods[-1])
     starts = np.array([p.start_us for p in periods], dtype=np.int64)
     codes = np.searchsorted(starts, stamps, side="right") - 1
     return codes.astype(np.int64, copy=False), periods
