@@ -1072,6 +1072,18 @@ def _outcome(build: Callable[[], al.Table]) -> object:
         return list(refused.problems)
 
 
+def test_one_shares_missing_cells_read_only() -> None:
+    order = al.Order(order_id="o", ts="2026-10-01T00:00:00Z", amount="9.50", currency="USD")
+    first, second = al.Orders.one(order), al.Orders.one(order)
+    assert first["tax"] is second["tax"]
+    assert not first["tax"].flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        first["tax"][0] = 1
+    assert first["amount"] is not second["amount"]
+    assert first["amount"].flags.writeable
+    assert first.to_records() == al.Orders.from_models([order]).to_records()
+
+
 def test_one_refuses_another_model() -> None:
     click = al.Click(click_id="c", ts="2026-10-01T00:00:00Z", partner_id="p")
     with pytest.raises(TypeError, match="expected a Order, got Click"):

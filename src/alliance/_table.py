@@ -96,10 +96,14 @@ class Table:
     key: ClassVar[tuple[str, ...]] = ()
     specs: ClassVar[tuple[ColumnSpec, ...]]
 
+    #: Per column, the one-row column of a missing cell (see `one`).
+    _missing_cells: ClassVar[dict[str, Stored]]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "model" in cls.__dict__:
             cls.specs = specs_of(cls.model)
+            cls._missing_cells = {spec.name: _missing_cell(spec.kind) for spec in cls.specs}
 
     def __init__(
         self,
@@ -158,7 +162,16 @@ class Table:
         """
         if not isinstance(model, cls.model):
             raise TypeError(f"expected a {cls.model.__name__}, got {type(model).__name__}")
-        columns = {spec.name: _stored_cell(spec, model) for spec in cls.specs}
+        missing = cls._missing_cells
+        columns = {}
+        for spec in cls.specs:
+            value = getattr(model, spec.name)
+            # Most optional fields are empty: their columns are shared, read-only.
+            columns[spec.name] = (
+                missing[spec.name]
+                if not value and (value is None or spec.kind is ColumnKind.TAGS)
+                else _stored_cell(spec, value, model)
+            )
         problems = cls._row_problems(columns, 1)
         if problems:
             raise DataError(cls.name, problems)
@@ -538,26 +551,11 @@ class Table:
         )
 
 
-def _stored_cell(spec: ColumnSpec, model: _Record) -> Stored:
-    """One validated field as a one-row stored column."""
-    value = getattr(model, spec.name)
-    missing = np.array([value is None])
+def _stored_cell(spec: ColumnSpec, value: Any, model: _Record) -> Stored:
+    """One validated field of ``model``, ``value``, not missing, as a one-row stored column."""
     kind = spec.kind
-    if kind in ENCODED:
-        if value is None:
-            return Stored(kind, np.array([-1], np.int32), np.array([], dtype=object), missing)
-        return Stored(kind, np.array([0], np.int32), np.array([value], dtype=object))
-    if kind is ColumnKind.TAGS:
-        tags = np.empty(1, dtype=object)
-        tags[0] = tuple(value or ())
-        return Stored(kind, tags)
-    if kind is ColumnKind.RATIO:
-        return Stored(kind, np.array([np.nan if value is None else value]), None, None)
-    if kind is ColumnKind.BOOL:
-        flag = -1 if value is None else int(bool(value))
-        return Stored(kind, np.array([flag], np.int8), None, missing if value is None else None)
-    if value is None:
-        return Stored(kind, np.zeros(1, np.int64), None, missing)
+    if kind in _ENCODED_KINDS:
+        return Stored(kind, np.zeros(1, np.int32), np.array([value], dtype=object))
     if kind is ColumnKind.TIMESTAMP:
         return Stored(kind, np.array([to_micros(value)], np.int64))
     if kind is ColumnKind.MONEY:
@@ -566,7 +564,43 @@ def _stored_cell(spec: ColumnSpec, model: _Record) -> Stored:
             raise ValueError(f"{spec.name} needs the record's currency to be stored")
         minor = decimal_to_minor(value, lookup_currency(code).exponent, None)
         return Stored(kind, np.array([minor], np.int64))
+    if kind is ColumnKind.TAGS:
+        tags = np.empty(1, dtype=object)
+        tags[0] = tuple(value)
+        return Stored(kind, tags)
+    if kind is ColumnKind.RATIO:
+        return Stored(kind, np.array([value], np.float64))
+    if kind is ColumnKind.BOOL:
+        return Stored(kind, np.array([int(bool(value))], np.int8))
     return Stored(kind, np.array([int(value)], np.int64))
+
+
+#: `ENCODED` as a tuple: enum members are found by identity, without hashing them.
+_ENCODED_KINDS = tuple(ENCODED)
+
+
+def _frozen(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    values.flags.writeable = False
+    return values
+
+
+def _missing_cell(kind: ColumnKind) -> Stored:
+    """A one-row column holding a missing cell (no tags for tags); read-only, to be shared."""
+    missing = _frozen(np.array([True]))
+    if kind in ENCODED:
+        codes = _frozen(np.array([-1], np.int32))
+        cell = Stored(kind, codes, _frozen(np.array([], dtype=object)), missing)
+    elif kind is ColumnKind.TAGS:
+        tags = np.empty(1, dtype=object)
+        tags[0] = ()
+        cell = Stored(kind, _frozen(tags))
+    elif kind is ColumnKind.RATIO:
+        cell = Stored(kind, _frozen(np.array([np.nan])))
+    elif kind is ColumnKind.BOOL:
+        cell = Stored(kind, _frozen(np.array([-1], np.int8)), None, missing)
+    else:
+        cell = Stored(kind, _frozen(np.zeros(1, np.int64)), None, missing)
+    return cell
 
 
 def _fill_default(spec: ColumnSpec, stored: Stored) -> Stored:
@@ -661,6 +695,8 @@ def row_problems(
     columns: Mapping[str, Stored], size: int, rule: npt.NDArray[np.bool_], column: str, reason: str
 ) -> list[Problem]:
     """A problem for each row where ``rule`` holds, showing the cell of ``column``."""
+    if not rule.any():
+        return []
     rows = np.flatnonzero(rule).tolist()
     return [
         Problem(row, column, value, reason)
