@@ -574,3 +574,37 @@ def test_spread_minor_shares_equally_where_every_weight_is_zero() -> None:
     # earlier row on the tie); group 1 weighs nothing: 5 split equally over two rows -> 3 + 2.
     parts = spread_minor([10, 5], [3, 1, 0, 0], [0, 0, 1, 1])
     assert parts.tolist() == [8, 2, 3, 2]
+
+
+# -- one value at a time --------------------------------------------------------------------
+
+
+@given(st.lists(quotients(), min_size=1, max_size=1), modes)
+def test_round_quotient_on_one_value_is_the_array_rule(
+    pairs: list[tuple[int, int]], mode: RoundingMode
+) -> None:
+    (numerator, denominator), padding = pairs[0], (0, 1)
+    one = round_quotient(np.array([numerator], dtype=np.int64), denominator, mode)
+    many = round_quotient(
+        np.array([numerator, padding[0]], dtype=np.int64),
+        np.array([denominator, padding[1]], dtype=np.int64),
+        mode,
+    )
+    assert one.dtype == np.int64
+    assert one.shape == (1,)
+    assert one.tolist() == many[:1].tolist()
+    per_row = round_quotient(
+        np.array([numerator], dtype=np.int64), np.array([denominator], dtype=np.int64), mode
+    )
+    assert per_row.tolist() == one.tolist()
+
+
+def test_labels_on_one_line_match_labels_on_many() -> None:
+    from alliance.commission._run import Labels
+
+    one, many = Labels(3, " > "), Labels(3, " > ")
+    for text in ("tiered", "when #1", "tiered"):
+        one.append(np.array([1]), text)
+        many.append(np.array([1, 2]), text)
+    assert one.decoded().tolist() == ["", "tiered > when #1 > tiered", ""]
+    assert many.decoded().tolist()[:2] == one.decoded().tolist()[:2]

@@ -95,6 +95,12 @@ def round_quotient(numerator: _N, denominator: _N | int, mode: RoundingMode) -> 
     Returns:
         The rounded quotient, of the numerator's kind.
     """
+    single = _single(numerator, denominator)
+    if single is not None:
+        # One value (an order on its own): the same rule on Python integers, which is faster
+        # than the array operations on a single element.
+        whole = round_quotient(single[0], single[1], mode)
+        return cast(_N, np.array([whole], dtype=np.int64))  # type: ignore[redundant-cast]
     if isinstance(numerator, np.ndarray) and numerator.dtype != object:
         quotient, remainder = np.divmod(numerator, denominator)  # one pass for both
     else:  # Python ints, or object arrays of them (np.divmod has no object loop)
@@ -123,6 +129,28 @@ def round_quotient(numerator: _N, denominator: _N | int, mode: RoundingMode) -> 
     if isinstance(quotient, int):
         return cast(_N, quotient + int(bool(bump)))  # type: ignore[redundant-cast]
     return cast(_N, quotient + bump)
+
+
+def _single(numerator: object, denominator: object) -> tuple[int, int] | None:
+    """Both operands as Python integers, when each is a single value; otherwise ``None``.
+
+    A single value is an int64 array shaped ``(1,)``, or for the denominator a Python integer.
+    """
+    if not (
+        isinstance(numerator, np.ndarray)
+        and numerator.shape == (1,)
+        and numerator.dtype == np.int64
+    ):
+        return None
+    if isinstance(denominator, int) and not isinstance(denominator, bool):
+        return int(numerator[0]), denominator
+    if (
+        isinstance(denominator, np.ndarray)
+        and denominator.shape == (1,)
+        and denominator.dtype == np.int64
+    ):
+        return int(numerator[0]), int(denominator[0])
+    return None
 
 
 def decimal_to_ratio(value: Decimal) -> tuple[int, int]:
@@ -220,6 +248,15 @@ def mul_div_round(
         ValueError: A denominator is not positive.
     """
     amounts = as_int64(values, "values")
+    if amounts.shape == (1,):
+        single = _single(amounts, numerator)
+        divisor = _single(amounts, denominator)
+        if single is not None and divisor is not None and divisor[1] > 0:
+            # One value: the same rounding on Python integers, exact; a result past int64
+            # takes the general path below, which names the row.
+            whole = round_quotient(single[0] * single[1], divisor[1], mode)
+            if -INT64_MAX <= whole <= INT64_MAX:
+                return np.array([whole], dtype=np.int64)
     rows = np.arange(amounts.size) if positions is None else np.asarray(positions).reshape(-1)
     if _needs_exact(numerator) or _needs_exact(denominator):
         return _mul_div_round_exact(amounts, numerator, denominator, mode, rows)

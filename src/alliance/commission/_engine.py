@@ -383,6 +383,8 @@ def _round_per_order(
     """Round each order's exact total once, then split it over its lines by largest remainder."""
     if rows.size == 0:
         return np.zeros(0, dtype=np.int64)
+    if rows.size == 1:  # one line is its order's total: nothing to add up or split
+        return round_quotient(exact, scale, mode).astype(np.int64)
     # An order's lines are adjacent among ascending rows: find the groups in one pass.
     order_rows = frame.order_row[rows]
     first = np.ones(rows.size, dtype=bool)

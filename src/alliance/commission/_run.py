@@ -92,6 +92,11 @@ class Labels:
         """Add ``text`` to the label of every line in ``rows``."""
         if rows.size == 0:
             return
+        if rows.size == 1 and rows.dtype != bool:  # one line: no distinct texts to find
+            row = int(rows.reshape(-1)[0])
+            label = self.texts[int(self.codes[row])]
+            self.codes[row] = self._code(f"{label}{self._separator}{text}" if label else text)
+            return
         current = self.codes[rows]
         if int(current.min()) == int(current.max()):  # one label before: one to make
             old, inverse = current[:1], np.zeros(rows.size, dtype=np.int64)
