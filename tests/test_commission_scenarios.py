@@ -838,6 +838,31 @@ def test_evaluate_order_by_order_gives_the_same_cents_as_compute() -> None:
     assert state == table.state
 
 
+def test_evaluate_leaves_the_state_it_is_given_as_it_was() -> None:
+    contracts = book(MIXED_PLAN, tz="Asia/Shanghai")
+    first = al.Order(
+        order_id="a",
+        ts="2026-10-30T10:00:00+08:00",
+        amount="60.00",
+        currency="USD",
+        partner_id="p1",
+    )
+    second = first.model_copy(update={"order_id": "b"})
+    start = cm.evaluate(first, contracts).state
+    kept = start.model_dump()
+    again = cm.evaluate(second, contracts, start)
+    assert start.model_dump() == kept
+    assert cm.evaluate(second, contracts, start) == again
+    assert again.state != start
+    assert again.state.volumes is not start.volumes
+    # The state serialises, and validates back, as one built from plain data does.
+    rebuilt = cm.CommissionState.model_validate(again.state.model_dump())
+    assert rebuilt == again.state
+    assert rebuilt.model_dump_json() == again.state.model_dump_json()
+    assert cm.CommissionState.model_validate_json(again.state.model_dump_json()) == again.state
+    assert again == cm.Commission.model_validate(again.model_dump())
+
+
 # -- what-if and explain --------------------------------------------------------------------------
 
 

@@ -360,11 +360,7 @@ def _compute(
         lazy = LazyColumns(
             {name: np.concatenate([lazy[name], *(b[name] for b in blocks)]) for name in lazy}
         )
-    new_state = CommissionState(
-        volumes=run_state.volumes,
-        paid=run_state.paid,
-        subscriptions=run_state.subscriptions,
-    )
+    new_state = _settled(run_state)
     inputs = {
         "orders": orders,
         "book": book,
@@ -375,6 +371,19 @@ def _compute(
         "clicks": clicks,
     }
     return CommissionTable(lazy, tuple(frame.skipped), new_state, inputs)
+
+
+def _settled(run_state: RunState) -> CommissionState:
+    """The state a run leaves, built without validating again what the run made.
+
+    The run owns its dictionaries (copies of the carried state, updated), so the new state
+    can hold them as they are: they are never changed after this.
+    """
+    return CommissionState.model_construct(
+        volumes=run_state.volumes,
+        paid=run_state.paid,
+        subscriptions=run_state.subscriptions,
+    )
 
 
 def _round_per_order(
@@ -445,9 +454,11 @@ def evaluate(
         state=state,
     )
     carried = table.state
+    # The engine made every value below, of the fields' types: the models are built as they
+    # are, without validating them again.
     if len(table) == 0:
         reason = table.skipped[0][1] if table.skipped else "nothing earned"
-        return Commission(
+        return Commission.model_construct(
             order_id=order.order_id,
             partner_id=order.partner_id,
             contract_id=None,
@@ -459,29 +470,33 @@ def evaluate(
             state=carried,
         )
     code = str(table["currency"][0])
-    sales = np.flatnonzero(table["source"] == "sale")
+    source = table["source"].tolist()
+    line_id, branch, notes = (table[name].tolist() for name in ("line_id", "branch", "notes"))
+    base, paid, tier = (table[name].tolist() for name in ("base", "commission", "tier"))
+    sales = [row for row, kind in enumerate(source) if kind == "sale"]
     detail = tuple(
-        CommissionLine(
-            line_id=_plain(table["line_id"][row]),
-            base=Money.from_minor(int(table["base"][row]), code),
-            commission=Money.from_minor(int(table["commission"][row]), code),
-            branch=str(table["branch"][row]),
-            tier=int(table["tier"][row]),
-            notes=str(table["notes"][row]),
+        CommissionLine.model_construct(
+            line_id=_plain(line_id[row]),
+            base=Money.from_minor(base[row], code),
+            commission=Money.from_minor(paid[row], code),
+            branch=str(branch[row]),
+            tier=tier[row],
+            notes=str(notes[row]),
         )
         for row in sales
     )
     overrides: dict[str, Money] = {}
-    for row in np.flatnonzero(table["source"] == "override"):
-        ancestor = str(table["partner_id"][row])
-        share = Money.from_minor(int(table["commission"][row]), code)
-        overrides[ancestor] = overrides.get(ancestor, Money.from_minor(0, code)) + share
-    return Commission(
+    for row, kind in enumerate(source):
+        if kind == "override":
+            ancestor = str(table["partner_id"][row])
+            share = Money.from_minor(paid[row], code)
+            overrides[ancestor] = overrides.get(ancestor, Money.from_minor(0, code)) + share
+    return Commission.model_construct(
         order_id=order.order_id,
         partner_id=order.partner_id,
         contract_id=str(table["contract_id"][0]),
         version=int(table["version"][0]),
-        amount=Money.from_minor(int(table["commission"][sales].sum()), code),
+        amount=Money.from_minor(sum(paid[row] for row in sales), code),
         period=str(table["period"][0]),
         lines=detail,
         overrides=overrides,
