@@ -47,6 +47,7 @@ from alliance.commission._rules import (
 )
 from alliance.commission._run import (
     Evaluation,
+    IdentityCache,
     _by_order,
     _checked_product,
     _places,
@@ -440,15 +441,26 @@ def carry_state(run: Evaluation) -> None:
     version) must carry them all the same, or the next run would start short.
     """
     numbers = [n for n, c in enumerate(run.frame.contracts) if c.id == run.contract.id]
-    rows = np.flatnonzero(np.isin(run.frame.contract, numbers))
+    in_contract = np.zeros(len(run.frame), dtype=bool)
+    for number in numbers:
+        in_contract |= run.frame.contract == number
+    rows = np.flatnonzero(in_contract)
     if rows.size == 0:
         return
     for number in numbers:
-        for node in walk(run.frame.contracts[number].plan):
+        for node in _STATE_NODES.get(run.frame.contracts[number].plan, _state_nodes):
             if isinstance(node, Tiered):
                 volume_before(run, rows, node.basis, node.period, node.scope)
             elif isinstance(node, Recurring):
                 _payments(run)
+
+
+def _state_nodes(plan: Any) -> tuple[Any, ...]:
+    """The nodes of a plan that carry state on: tiered and recurring rules, in walk order."""
+    return tuple(node for node in walk(plan) if isinstance(node, Tiered | Recurring))
+
+
+_STATE_NODES = IdentityCache()
 
 
 def _guarantee(run: Evaluation, rule: Guarantee, rows: Rows, path: str) -> IntArray:

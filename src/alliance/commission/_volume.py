@@ -13,7 +13,7 @@ from alliance.commission._lines import runs
 from alliance.commission._rules import (
     Tiered,
 )
-from alliance.commission._run import Evaluation
+from alliance.commission._run import Evaluation, IdentityCache
 from alliance.errors import ContractError
 
 __all__ = ["Volume", "period_labels", "tier_thresholds", "volume_before", "volume_keys"]
@@ -199,6 +199,20 @@ def _accumulate(own: IntArray, groups: IntArray, count: int) -> tuple[IntArray, 
 
 
 def tier_thresholds(rule: Tiered, exponent: int) -> IntArray:
+    """The tiers' thresholds in volume units (minor units of revenue); read-only, shared."""
+    return _THRESHOLDS.get(rule, lambda tiered: _thresholds(tiered, exponent), exponent)
+
+
+_THRESHOLDS = IdentityCache()
+
+
+def _thresholds(rule: Tiered, exponent: int) -> IntArray:
+    values = _threshold_values(rule, exponent)
+    values.flags.writeable = False
+    return values
+
+
+def _threshold_values(rule: Tiered, exponent: int) -> IntArray:
     if rule.basis == "revenue":
         values = []
         for tier in rule.tiers:
