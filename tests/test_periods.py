@@ -371,6 +371,15 @@ def test_labels(period: Period, label: str) -> None:
     assert period.label == label
 
 
+def test_a_label_follows_the_bounds_of_a_copy() -> None:
+    october = Period.month(2026, 10, tz="Asia/Shanghai")
+    november = Period.month(2026, 11, tz="Asia/Shanghai")
+    assert october.label == "2026-10"
+    moved = october.model_copy(update={"start": november.start, "end": november.end})
+    assert moved.label == "2026-11"
+    assert october.label == "2026-10"
+
+
 def test_str_is_readable() -> None:
     assert str(OCTOBER) == "month 2026-10 (Asia/Shanghai)"
     assert str(Period.week(2026, 41, tz="UTC")) == "week 2026-W41 (UTC)"

@@ -63,6 +63,8 @@ _STEPS: dict[str, relativedelta] = {
 #: The latest calendar period found per (kind, zone name), with its bounds in µs: instants
 #: handled one by one, or batch after batch, mostly fall in the period found before.
 _RECENT: dict[tuple[str, str], tuple[int, int, Period]] = {}
+#: Labels of periods seen, by kind, bounds and zone.
+_LABELS: dict[tuple[str, datetime, datetime, str], str] = {}
 
 
 def zone(tz: str | tzinfo) -> tzinfo:
@@ -419,6 +421,15 @@ class Period(BaseModel):
     @property
     def label(self) -> str:
         """A short name: ``2026-10-05``, ``2026-W41``, ``2026-10``, ``2026-Q4``, ``2026``."""
+        key = (self.kind, self.start, self.end, self.tz)
+        label = _LABELS.get(key)
+        if label is None:
+            if len(_LABELS) >= 4096:
+                _LABELS.clear()
+            label = _LABELS[key] = self._label()
+        return label
+
+    def _label(self) -> str:
         first = self.local_start.date()
         if self.kind == "day":
             return first.isoformat()

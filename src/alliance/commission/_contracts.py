@@ -21,8 +21,9 @@ from pydantic import (
 from alliance._fields import CurrencyCode
 from alliance._frames import optional_import
 from alliance._kernels import RoundingMode
+from alliance._memo import IdentityCache
 from alliance._money import Money
-from alliance._periods import PeriodKind, require_aware, zone
+from alliance._periods import PeriodKind, require_aware, to_micros, zone
 from alliance.commission._rules import Override, PerClick, Rule, top_level, walk
 from alliance.errors import ContractError
 
@@ -36,6 +37,7 @@ __all__ = [
     "PartnerTarget",
     "default",
     "group",
+    "in_force_us",
     "partner",
 ]
 
@@ -211,6 +213,20 @@ class Contract(_Frozen):
         )
 
 
+def in_force_us(contract: Contract) -> tuple[int, int | None]:
+    """When a version is in force, as µs since the epoch: ``[effective_from, effective_to)``."""
+    return _IN_FORCE.get(contract, _in_force_us)
+
+
+def _in_force_us(contract: Contract) -> tuple[int, int | None]:
+    end = contract.effective_to
+    return to_micros(contract.effective_from), None if end is None else to_micros(end)
+
+
+_IN_FORCE = IdentityCache()
+_USES_GROUPS = IdentityCache()
+
+
 def _money_of(node: Any) -> list[Money]:
     found = []
     for name in ("amount", "per_line", "per_order", "per_period", "minimum"):
@@ -345,17 +361,7 @@ class ContractBook(_Frozen):
 
     def uses_groups(self) -> bool:
         """Whether any contract targets a group or any plan looks at partner groups."""
-        for contract in self.contracts:
-            if isinstance(contract.applies_to, GroupTarget):
-                return True
-            for node in walk(contract.plan):
-                if getattr(node, "kind", None) == "multiplier":
-                    return True
-                if getattr(node, "kind", None) == "when" and any(
-                    b.condition.group is not None for b in node.branches
-                ):
-                    return True
-        return False
+        return _USES_GROUPS.get(self, _uses_groups)
 
     def to_yaml(self) -> str:
         """The book as YAML (needs PyYAML)."""
@@ -377,3 +383,17 @@ class ContractBook(_Frozen):
         if not found:
             raise KeyError(f"no contract {contract_id!r} in the book")
         return found
+
+
+def _uses_groups(book: ContractBook) -> bool:
+    for contract in book.contracts:
+        if isinstance(contract.applies_to, GroupTarget):
+            return True
+        for node in walk(contract.plan):
+            if getattr(node, "kind", None) == "multiplier":
+                return True
+            if getattr(node, "kind", None) == "when" and any(
+                b.condition.group is not None for b in node.branches
+            ):
+                return True
+    return False

@@ -25,6 +25,7 @@ from alliance._kernels import (
     round_quotient,
     spread_minor,
 )
+from alliance._memo import IdentityCache
 from alliance._periods import from_micros, shift
 from alliance.commission._contracts import Contract
 from alliance.commission._rules import (
@@ -47,7 +48,6 @@ from alliance.commission._rules import (
 )
 from alliance.commission._run import (
     Evaluation,
-    IdentityCache,
     _by_order,
     _checked_product,
     _places,

@@ -27,6 +27,7 @@ from alliance.commission._contracts import (
     ContractBook,
     GroupTarget,
     PartnerTarget,
+    in_force_us,
 )
 from alliance.errors import DataError, Problem
 
@@ -295,19 +296,14 @@ def _resolve(
         else:
             by_partner = [n is not None for n in names]
         applies = np.array(by_partner, dtype=bool)[partner_code]
-        applies &= at >= _micros(contract.effective_from)
-        if contract.effective_to is not None:
-            applies &= at < _micros(contract.effective_to)
+        start, end = in_force_us(contract)
+        applies &= at >= start
+        if end is not None:
+            applies &= at < end
         better = applies & (_SPECIFICITY[target.kind] < rank)
         chosen[better] = number
         rank[better] = _SPECIFICITY[target.kind]
     return chosen, contracts
-
-
-def _micros(value: Any) -> int:
-    from alliance._periods import to_micros
-
-    return to_micros(value)
 
 
 def flatten(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from alliance._kernels import INT64_MAX, decimal_to_ratio
+from alliance._memo import IdentityCache
 from alliance.commission._contracts import Contract
 from alliance.commission._lines import LineFrame
 from alliance.commission._rules import (
@@ -27,42 +27,15 @@ from alliance.commission._rules import (
 )
 from alliance.errors import ContractError, MoneyOverflow
 
-__all__ = ["Evaluation", "IdentityCache", "Labels", "RunState", "places_needed"]
+__all__ = ["Evaluation", "Labels", "RunState", "places_needed"]
 
 IntArray = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.intp]
-_T = TypeVar("_T")
 
 
 def _places(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     return max(0, -int(exponent)) if isinstance(exponent, int) else 0
-
-
-class IdentityCache:
-    """Facts derived from immutable objects (plans, contracts, books), kept by identity.
-
-    Rules and contracts are frozen, but not always hashable (a multiplier holds a dict), so
-    the cache holds each object beside its value: while it is held, no other object can take
-    its ``id``. The cache empties itself past ``size`` objects.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._entries: dict[tuple[int, Any], tuple[Any, Any]] = {}
-
-    def get(self, owner: Any, compute: Callable[[Any], _T], extra: Any = None) -> _T:
-        """``compute(owner)``, computed once per ``(owner, extra)``."""
-        key = (id(owner), extra)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is owner:
-            value: _T = entry[1]
-            return value
-        value = compute(owner)
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[key] = (owner, value)
-        return value
 
 
 _PLACES = IdentityCache()

@@ -8,12 +8,13 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._kernels import decimal_to_ratio, mul_div_round
+from alliance._memo import IdentityCache
 from alliance._periods import period_index
 from alliance.commission._lines import runs
 from alliance.commission._rules import (
     Tiered,
 )
-from alliance.commission._run import Evaluation, IdentityCache
+from alliance.commission._run import Evaluation
 from alliance.errors import ContractError
 
 __all__ = ["Volume", "period_labels", "tier_thresholds", "volume_before", "volume_keys"]
