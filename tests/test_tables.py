@@ -1088,3 +1088,26 @@ def test_one_refuses_another_model() -> None:
     click = al.Click(click_id="c", ts="2026-10-01T00:00:00Z", partner_id="p")
     with pytest.raises(TypeError, match="expected a Order, got Click"):
         al.Orders.one(click)
+
+
+def test_text_with_the_nul_character_is_refused_not_cut() -> None:
+    # Text stored in numpy would lose a trailing NUL without a word: "c\x00" would become "c"
+    # and collide with another id. It is refused, in tables and in models alike.
+    records = [
+        {"click_id": "c\x00", "ts": "2026-01-01T00:00:00Z", "partner_id": "p"},
+        {"click_id": "c", "ts": "2026-01-01T00:00:00Z", "partner_id": "p", "user_agent": "x\x00"},
+    ]
+    with pytest.raises(DataError) as refused:
+        al.Clicks.from_records(records)
+    assert [(p.row, p.column) for p in refused.value.problems] == [
+        (0, "click_id"),
+        (1, "user_agent"),
+    ]
+    assert all("NUL" in p.reason for p in refused.value.problems)
+    clean, rejects = al.Clicks.from_records(
+        [*records, {**records[1], "click_id": "d", "user_agent": None}], errors="collect"
+    )
+    assert clean["click_id"].tolist() == ["d"]
+    assert list(rejects.rows) == [0, 1]
+    with pytest.raises(ValueError, match="NUL"):
+        al.Click(click_id="c\x00", ts="2026-01-01T00:00:00Z", partner_id="p")

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from alliance._currency import currency
 from alliance._fields import (
+    NUL_REFUSED,
     Column,
     ColumnKind,
     parse_bool,
@@ -269,6 +270,10 @@ def _categorize(
     if spec.kind in (ColumnKind.ID, ColumnKind.TEXT) and all(type(v) is str for v in distinct):
         # Plain strings, the common case: check and sort them in numpy, not one by one.
         text = np.array(distinct, dtype=str) if distinct else np.array([], dtype=str)
+        if "\x00" in "".join(distinct):  # numpy text would drop it silently
+            for number, value in enumerate(distinct):
+                if "\x00" in value:
+                    reasons[number] = NUL_REFUSED
         if spec.kind is ColumnKind.ID:
             text = np.strings.strip(text)
             for number in np.flatnonzero(text == "").tolist():

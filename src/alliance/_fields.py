@@ -68,6 +68,10 @@ class Column:
     kind: ColumnKind
 
 
+#: Why a text with the NUL character is refused: many stores and formats cut text there.
+NUL_REFUSED = "text must not contain the NUL character (\\x00)"
+
+
 def parse_id(value: Any) -> str:
     """An identifier: a non-empty string (ints are accepted and written in decimal)."""
     # Strings first: a table parses every distinct id through here.
@@ -75,6 +79,8 @@ def parse_id(value: Any) -> str:
         text = value.strip()
         if not text:
             raise ValueError("an id must not be empty")
+        if "\x00" in text:
+            raise ValueError(NUL_REFUSED)
         return text
     if isinstance(value, bool) or value is None:
         raise ValueError(f"an id must be a non-empty string, got {value!r}")
@@ -84,9 +90,11 @@ def parse_id(value: Any) -> str:
 
 
 def parse_text(value: Any) -> str:
-    """Free text: a string, kept as given."""
+    """Free text: a string, kept as given (without the NUL character)."""
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    if "\x00" in value:
+        raise ValueError(NUL_REFUSED)
     return value
 
 

@@ -62,7 +62,7 @@ def ids() -> SearchStrategy[str]:
     return st.text(characters, min_size=1, max_size=16).filter(lambda text: text == text.strip())
 
 
-_TEXT = st.text(max_size=24)
+_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=24)
 _CODES = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", min_size=3, max_size=12)
 _COUNTRY = st.sampled_from(_COUNTRIES)
 _HASHES = st.binary(min_size=32, max_size=32).map(bytes.hex)
