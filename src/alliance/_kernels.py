@@ -368,10 +368,12 @@ def _allocate(
     group_count = total_by_group.size
     if row_groups.shape != row_weights.shape:
         raise ValueError("groups must give one group number per weight")
-    if row_weights.size and (int(row_groups.min()) < 0 or int(row_groups.max()) >= group_count):
+    # Rows in group order: the runs name the groups present, smallest first.
+    named = runs.group if runs is not None else row_groups
+    if row_weights.size and (int(named.min()) < 0 or int(named.max()) >= group_count):
         raise ValueError("group numbers must index into totals")
     present = np.zeros(group_count, dtype=bool)
-    present[row_groups] = True
+    present[named] = True
     orphaned = ~present & (total_by_group != 0)
     if orphaned.any():
         bad = np.flatnonzero(orphaned)[:10].tolist()
@@ -391,8 +393,12 @@ def _allocate(
         bad = np.flatnonzero(empty)[:10].tolist()
         raise ValueError(f"all weights are zero in group(s) {bad}; nothing to allocate by")
     magnitude = np.abs(total_by_group)
-    row_total = magnitude[row_groups]
-    row_sum = weight_sum[row_groups]
+    if runs is not None:  # each run's value repeated over its rows reads them in sequence
+        row_total = np.repeat(magnitude[runs.group], runs.length)
+        row_sum = np.repeat(weight_sum[runs.group], runs.length)
+    else:
+        row_total = magnitude[row_groups]
+        row_sum = weight_sum[row_groups]
     big = weight_sum.dtype == object or (
         int(row_weights.max()) > 0 and int(magnitude.max()) > INT64_MAX // int(row_weights.max())
     )
@@ -401,13 +407,16 @@ def _allocate(
         row_sum = row_sum.astype(object)
     else:
         product = row_total * row_weights
-    floor_part = product // row_sum
-    remainder = product - floor_part * row_sum
+    if big:
+        floor_part = product // row_sum
+        remainder = product - floor_part * row_sum
+    else:
+        floor_part, remainder = np.divmod(product, row_sum)
     floored_sum = _group_sums(
         floor_part, row_groups, group_count, object if big else None, None if big else runs
     )
     leftover = (magnitude - floored_sum).astype(np.int64)
-    parts = floor_part.astype(np.int64)
+    parts = floor_part.astype(np.int64, copy=False)
     # The units left over go to the rows with the largest remainders, earlier rows on ties.
     # Remainders of one group share a denominator, so comparing numerators compares the
     # fractions.
@@ -420,8 +429,10 @@ def _allocate(
     if index.size:
         groups_left, remainder_left = row_groups[index], remainder[index]
         parts[index] += _gets_a_unit(groups_left, remainder_left, leftover, span, group_count, big)
-    sign = np.where(total_by_group < 0, -1, 1)[row_groups]
-    return cast(Int64Array, parts * sign)
+    if bool((total_by_group < 0).any()):
+        parts *= np.where(total_by_group < 0, -1, 1)[row_groups]
+    result: Int64Array = parts
+    return result
 
 
 #: Groups up to this many rows are ranked in a padded matrix, without a sort of all rows.
@@ -437,6 +448,7 @@ class _Runs:
         group: Group of each run.
         run_of: Run of each row.
         position: Position of each row in its run.
+        length: Rows in each run.
         width: Rows in the longest run.
     """
 
@@ -444,6 +456,7 @@ class _Runs:
     group: Int64Array
     run_of: Int64Array
     position: Int64Array
+    length: Int64Array
     width: int
 
     @classmethod
@@ -458,8 +471,8 @@ class _Runs:
         starts = np.flatnonzero(fresh)
         run_of = np.cumsum(fresh) - 1
         position = np.arange(groups.size, dtype=np.int64) - starts[run_of]
-        width = int(np.diff(starts, append=groups.size).max())
-        return cls(starts, groups[starts], run_of, position, width)
+        length = np.diff(starts, append=groups.size)
+        return cls(starts, groups[starts], run_of, position, length, int(length.max()))
 
     def fit(self, span: int) -> bool:
         """Whether `best` can rank remainders below ``span`` in a padded matrix."""
@@ -473,7 +486,9 @@ class _Runs:
         """
         width = self.width
         # Distinct within a run; larger is better: remainder, then the earlier row.
-        key = remainder.astype(np.int64) * width + (width - 1 - self.position)
+        key = remainder.astype(np.int64, copy=False) * width
+        key += width - 1
+        key -= self.position
         padded = np.full((self.starts.size, width), -1, dtype=np.int64)
         padded[self.run_of, self.position] = key
         padded.sort(axis=1)  # empty slots (-1) first, the best key last
@@ -526,7 +541,7 @@ def _group_sums(
     """
     sums = np.zeros(count, dtype=dtype or np.int64)
     if runs is not None and dtype is None:
-        sums[runs.group] = np.add.reduceat(values.astype(np.int64), runs.starts)
+        sums[runs.group] = np.add.reduceat(values.astype(np.int64, copy=False), runs.starts)
     else:
         np.add.at(sums, groups, values.astype(sums.dtype))
     return sums

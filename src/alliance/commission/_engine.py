@@ -393,7 +393,7 @@ def _round_per_order(
     if rows.size == 0:
         return np.zeros(0, dtype=np.int64)
     if rows.size == 1:  # one line is its order's total: nothing to add up or split
-        return round_quotient(exact, scale, mode).astype(np.int64)
+        return round_quotient(exact, scale, mode).astype(np.int64, copy=False)
     # An order's lines are adjacent among ascending rows: find the groups in one pass.
     order_rows = frame.order_row[rows]
     first = np.ones(rows.size, dtype=bool)
@@ -404,7 +404,7 @@ def _round_per_order(
     totals = np.add.reduceat(exact, starts)
     rounded = round_quotient(totals, scale, mode)
     if starts.size == rows.size:  # one line per order: nothing to split
-        return rounded.astype(np.int64)
+        return rounded.astype(np.int64, copy=False)
     groups = np.cumsum(first) - 1
     return spread_minor(rounded, np.where(exact > 0, exact, 0), groups)
 

@@ -113,7 +113,7 @@ def _order_sums(values: IntArray, groups: IntArray, count: int) -> IntArray:
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.diff(groups, prepend=-1))
-    return np.add.reduceat(values, starts).astype(np.int64)
+    return np.add.reduceat(values, starts).astype(np.int64, copy=False)
 
 
 def _us(value: Any) -> int:
@@ -148,7 +148,7 @@ def _flat(run: Evaluation, rule: Flat | PerLead, rows: Rows, path: str) -> IntAr
         return _checked_product(run.frame.quantity[rows], amount)
     distinct, groups = _by_order(run.frame, rows)
     totals = np.full(distinct.size, amount, dtype=np.int64)
-    return spread_minor(totals, run.frame.base[rows].astype(np.int64), groups)
+    return spread_minor(totals, run.frame.base[rows].astype(np.int64, copy=False), groups)
 
 
 def _nothing(run: Evaluation, rule: Any, rows: Rows, path: str) -> IntArray:
@@ -220,7 +220,7 @@ def _tiered(run: Evaluation, rule: Tiered, rows: Rows, path: str) -> IntArray:
     if rule.mode == "marginal" and rule.basis != "orders":
         upper = np.append(thresholds[1:], INT64_MAX)
         start, end = before, before + own
-        base = run.frame.base[rows].astype(np.int64)
+        base = run.frame.base[rows].astype(np.int64, copy=False)
         reached = np.zeros(rows.size, dtype=np.int64)
         if rule.basis == "units":
             # Split each line's base over the tiers its units fall in, by largest remainder.
@@ -373,7 +373,7 @@ def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     weights = np.where(paid_something, np.maximum(values[lines], 0), run.frame.base[rows][lines])
     result[lines] = spread_minor(
         np.full(int(raised.sum()), minimum, dtype=np.int64),
-        weights.astype(np.int64),
+        weights.astype(np.int64, copy=False),
         np.searchsorted(np.flatnonzero(raised), groups[lines]),
     )
     return result

@@ -82,7 +82,7 @@ class LineFacts(Mapping[str, ObjArray]):
         except (KeyError, TypeError):
             return None
         at = self._order_row if rows is None else self._order_row[rows]
-        return order_codes[at].astype(np.int64), values
+        return order_codes[at].astype(np.int64, copy=False), values
 
     def isin(
         self,
@@ -149,8 +149,11 @@ class LineFrame:
         partner_code: Partner per line as a code into ``partner_names`` (sorted; -1: none).
         partner_names: The distinct partner ids.
         group_by_partner: Each partner's group, by partner code (``None`` last, for -1).
-        order_id_code: Order id per line, as a code into ``order_id_names`` (see `order_id`).
+        order_id_of_order: Order id per order row, as a code into ``order_id_names``.
         order_id_names: The distinct order ids, sorted.
+        new_customer_of_order: Per order row, 1, 0, or -1 when the order does not say.
+        by_time: Order rows in time order.
+        lines_per_order: Lines of each order in the frame, in time order (see `per_line`).
         ts: Order time, µs since the epoch (UTC).
         contract: Index into ``contracts`` of the version that applies.
         contracts: The contract versions in use.
@@ -158,7 +161,6 @@ class LineFrame:
         amount: Line amount in minor units of the order currency, by the base policy.
         quantity_of: Computes `quantity`, the units on each line, when first asked for.
         text: Text facts per line by name (line_id, category, sku, country, coupon_code …).
-        new_customer: 1, 0, or -1 when the order does not say.
         skipped: Orders that earn nothing, with the reason.
     """
 
@@ -166,8 +168,11 @@ class LineFrame:
     partner_code: IntArray
     partner_names: ObjArray
     group_by_partner: ObjArray
-    order_id_code: IntArray
+    order_id_of_order: IntArray
     order_id_names: ObjArray
+    new_customer_of_order: npt.NDArray[np.int8]
+    by_time: IntArray
+    lines_per_order: IntArray
     ts: IntArray
     contract: IntArray
     contracts: list[Contract]
@@ -175,7 +180,6 @@ class LineFrame:
     amount: IntArray
     quantity_of: Callable[[], IntArray]
     text: LineFacts
-    new_customer: npt.NDArray[np.int8]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Share of each line reversed, as numerator / denominator (0 / 1 when none).
     reversed_numerator: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -185,7 +189,7 @@ class LineFrame:
         """Record what share of each line the reversals take back."""
         numerator = np.zeros(len(self), dtype=np.int64)
         denominator = np.ones(len(self), dtype=np.int64)
-        order_amount = orders["amount"].astype(np.int64)
+        order_amount = orders["amount"].astype(np.int64, copy=False)
         by_order: dict[str, list[int]] = {}
         for row, order_id in enumerate(self.order_id):
             by_order.setdefault(str(order_id), []).append(row)
@@ -214,6 +218,23 @@ class LineFrame:
 
     def __len__(self) -> int:
         return int(self.order_row.size)
+
+    def per_line(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """An order-level array (by order row) per line.
+
+        Orders in time order, each repeated for its lines: the orders are read in sequence.
+        """
+        return np.repeat(values[self.by_time], self.lines_per_order)
+
+    @cached_property
+    def order_id_code(self) -> IntArray:
+        """Order id per line, as a code into ``order_id_names`` (see `order_id`)."""
+        return self.per_line(self.order_id_of_order)
+
+    @cached_property
+    def new_customer(self) -> npt.NDArray[np.int8]:
+        """Per line, 1 for a new customer, 0 for a returning one, -1 when the order does not say."""
+        return self.per_line(self.new_customer_of_order)
 
     @cached_property
     def order_id(self) -> ObjArray:
@@ -263,7 +284,7 @@ def resolve_contracts(
         np.array(["" if p is None else str(p) for p in partner], dtype=object),
         return_inverse=True,
     )
-    partner_code = partner_code.reshape(-1).astype(np.int64)
+    partner_code = partner_code.reshape(-1).astype(np.int64, copy=False)
     partner_code[np.asarray(partner == None, dtype=bool)] = -1  # noqa: E711 - elementwise
     group_by_partner = np.full(partner_names.size + 1, None, dtype=object)
     group_by_partner[partner_code[partner_code >= 0]] = np.asarray(group, dtype=object)[
@@ -334,13 +355,13 @@ def flatten(
             "the contract book looks at partner groups; pass partners= so groups are known"
         )
     code32, partner_names = orders.codes("partner_id")
-    partner_code = code32.astype(np.int64)
+    partner_code = code32.astype(np.int64, copy=False)
     group_of: dict[str, Any] = {}
     if partners is not None:
         group_of = dict(zip(partners["partner_id"], partners["group"], strict=True))
     # Groups are looked up once per distinct partner, not once per order.
     group_by_partner = np.array([group_of.get(p) for p in partner_names] + [None], dtype=object)
-    order_ts = orders["ts"].astype(np.int64)
+    order_ts = orders["ts"].astype(np.int64, copy=False)
     order_contract, contracts = _resolve(
         book, partner_names, group_by_partner, partner_code, order_ts
     )
@@ -348,7 +369,7 @@ def flatten(
         orders, book, order_contract, contracts, partner_names, group_by_partner, partner_code
     )
     code32, order_names = orders.codes("order_id")
-    order_code = code32.astype(np.int64)
+    order_code = code32.astype(np.int64, copy=False)
 
     def order_id_at(row: Any) -> str:
         return str(order_names[order_code[row]])
@@ -363,8 +384,8 @@ def flatten(
     merchandise = _order_merchandise(orders, contracts, order_contract)
     own: dict[str, Coded | Callable[[], Coded]] = {}
     if lines is None or len(lines) == 0:
-        ranked = earning[by_time].astype(np.int64)
-        order_row = by_time[earning[by_time]].astype(np.int64)
+        ranked = earning[by_time].astype(np.int64, copy=False)
+        order_row = by_time[earning[by_time]].astype(np.int64, copy=False)
         amount = merchandise[order_row]
         size = order_row.size
 
@@ -374,7 +395,7 @@ def flatten(
         for name in ("line_id", "category", "sku"):
             own[name] = (np.full(size, -1, dtype=np.int64), np.empty(0, dtype=object))
     else:
-        line_id_code = lines.codes("line_id")[0].astype(np.int64)
+        line_id_code = lines.codes("line_id")[0].astype(np.int64, copy=False)
         ranked, source = _arrange(_orders_of_lines(orders, lines), line_id_code, by_time, earning)
         order_row = np.repeat(by_time, ranked)
         bare = source < 0
@@ -384,16 +405,18 @@ def flatten(
             taken = values[source]
             return np.where(bare, fill, taken) if any_bare else taken
 
-        amount = gather(lines["amount"].astype(np.int64), merchandise[order_row] if any_bare else 0)
+        amount = gather(
+            lines["amount"].astype(np.int64, copy=False), merchandise[order_row] if any_bare else 0
+        )
         table = lines
 
         def quantity() -> IntArray:
-            return gather(table["quantity"].astype(np.int64), 1)
+            return gather(table["quantity"].astype(np.int64, copy=False), 1)
 
         def own_fact(name: str) -> Callable[[], Coded]:
             def load() -> Coded:
                 codes, values = table.codes(name)
-                return gather(codes.astype(np.int64), -1), values
+                return gather(codes.astype(np.int64, copy=False), -1), values
 
             return load
 
@@ -415,8 +438,11 @@ def flatten(
         partner_code=per_line(partner_code),
         partner_names=partner_names,
         group_by_partner=group_by_partner,
-        order_id_code=per_line(order_code),
+        order_id_of_order=order_code,
         order_id_names=order_names,
+        new_customer_of_order=orders["is_new_customer"].astype(np.int8),
+        by_time=by_time,
+        lines_per_order=ranked,
         ts=per_line(order_ts),
         contract=per_line(order_contract),
         contracts=contracts,
@@ -424,7 +450,6 @@ def flatten(
         amount=amount,
         quantity_of=quantity,
         text=LineFacts(orders, order_row, own),
-        new_customer=per_line(orders["is_new_customer"].astype(np.int8)),
         skipped=skipped,
         reversed_numerator=np.zeros(order_row.size, np.int64),
         reversed_denominator=np.ones(order_row.size, np.int64),
@@ -436,8 +461,8 @@ def _time_order(ts: IntArray, tie_break: IntArray) -> IntArray:
     order = np.argsort(ts, kind="stable")
     ordered = ts[order]
     if ordered.size < 2 or not bool(np.any(ordered[1:] == ordered[:-1])):
-        return order.astype(np.int64)
-    return np.lexsort((tie_break, ts)).astype(np.int64)
+        return order.astype(np.int64, copy=False)
+    return np.lexsort((tie_break, ts)).astype(np.int64, copy=False)
 
 
 def _orders_of_lines(orders: Orders, lines: Lines) -> IntArray:
@@ -449,9 +474,15 @@ def _orders_of_lines(orders: Orders, lines: Lines) -> IntArray:
     line_order = _rows_of(orders, "order_id", lines, "order_id")
     unknown = np.flatnonzero(line_order < 0)
     problems = [Problem(int(r), "order_id", lines["order_id"][r], "no such order") for r in unknown]
+    order_currencies, line_currencies = orders.codes("currency")[1], lines.codes("currency")[1]
+    if order_currencies.size == 1 and line_currencies.tolist() == order_currencies.tolist():
+        # One currency throughout (a table's rows all have one): no line can differ.
+        if problems:
+            raise DataError("lines", problems)
+        return line_order
     known = np.flatnonzero(line_order >= 0)
     line_currency = _rows_of(orders, "currency", lines, "currency", values=True)
-    order_currency_code = orders.codes("currency")[0].astype(np.int64)
+    order_currency_code = orders.codes("currency")[0].astype(np.int64, copy=False)
     differs = known[line_currency[known] != order_currency_code[line_order[known]]]
     for row in differs:
         problems.append(
@@ -488,9 +519,9 @@ def _arrange(
     )
     stored = np.arange(size, dtype=np.int64)
     if not in_place:
-        stored = np.lexsort((line_id, line_order)).astype(np.int64)
+        stored = np.lexsort((line_id, line_order)).astype(np.int64, copy=False)
         line_order = line_order[stored]
-    count = np.bincount(line_order, minlength=earning.size).astype(np.int64)
+    count = np.bincount(line_order, minlength=earning.size).astype(np.int64, copy=False)
     first_stored = np.cumsum(count) - count
     per_order = np.where(earning, np.maximum(count, 1), 0)
     ranked = per_order[by_time]
@@ -514,7 +545,7 @@ def _rows_of(
     order_codes, order_categories = orders.codes(order_column)
     line_codes, line_categories = lines.codes(line_column)
     category_map = np.append(_positions(order_categories, line_categories), -1)
-    matched = category_map[line_codes.astype(np.int64)]
+    matched = category_map[line_codes.astype(np.int64, copy=False)]
     if values:
         return matched
     row_of_code = np.full(len(order_categories) + 1, -1, dtype=np.int64)
@@ -535,7 +566,7 @@ def _positions(haystack: ObjArray, needles: ObjArray) -> IntArray:
     except (TypeError, ValueError):  # pragma: no cover - ids are text
         keys, wanted = haystack, needles
     position = np.minimum(np.searchsorted(keys, wanted), haystack.size - 1)
-    return np.where(keys[position] == wanted, position, -1).astype(np.int64)
+    return np.where(keys[position] == wanted, position, -1).astype(np.int64, copy=False)
 
 
 def with_missing(categories: ObjArray) -> ObjArray:
@@ -549,7 +580,9 @@ def runs(values: IntArray) -> tuple[IntArray, IntArray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     fresh = np.ones(values.size, dtype=bool)
     fresh[1:] = values[1:] != values[:-1]
-    return np.flatnonzero(fresh).astype(np.int64), np.cumsum(fresh).astype(np.int64) - 1
+    return np.flatnonzero(fresh).astype(np.int64, copy=False), np.cumsum(fresh).astype(
+        np.int64, copy=False
+    ) - 1
 
 
 def _click_times(orders: Orders) -> tuple[IntArray, BoolArray]:
@@ -622,14 +655,14 @@ def _order_merchandise(
     orders: Orders, contracts: list[Contract], order_contract: IntArray
 ) -> IntArray:
     """An order's base before lines: its amount less tax and shipping, plus discount, by policy."""
-    amount = orders["amount"].astype(np.int64).copy()
+    amount = orders["amount"].astype(np.int64, copy=True)
     for name, sign in (("tax", -1), ("shipping", -1), ("discount", 1)):
         counted = [
             n
             for n, c in enumerate(contracts)
             if getattr(c.base, name) == ("include" if sign > 0 else "exclude")
         ]
-        values = orders[name].astype(np.int64)
+        values = orders[name].astype(np.int64, copy=False)
         if not counted or not values.any():
             continue
         rows = np.isin(order_contract, counted)
@@ -654,7 +687,7 @@ def _take_out_tax_and_shipping(
     excluded = np.zeros(len(orders), dtype=np.int64)
     for name in ("tax", "shipping"):
         counted = [n for n, c in enumerate(contracts) if getattr(c.base, name) == "exclude"]
-        values = orders[name].astype(np.int64)
+        values = orders[name].astype(np.int64, copy=False)
         if counted and values.any():
             rows = np.isin(order_contract, counted)
             excluded[rows] += values[rows]
@@ -662,7 +695,7 @@ def _take_out_tax_and_shipping(
         return line_amount
     summed = np.zeros(len(orders), dtype=np.int64)
     np.add.at(summed, order_row[has_line], line_amount[has_line])
-    inclusive = (summed == orders["amount"].astype(np.int64)) & (excluded > 0)
+    inclusive = (summed == orders["amount"].astype(np.int64, copy=False)) & (excluded > 0)
     wanted = inclusive[order_row] & has_line
     if not wanted.any():
         return line_amount
@@ -693,7 +726,7 @@ def _add_back_discount(
 ) -> IntArray:
     """Spread an order's discount over its lines by amount, where the policy counts it."""
     including = [n for n, c in enumerate(contracts) if c.base.discount == "include"]
-    discount = orders["discount"].astype(np.int64)
+    discount = orders["discount"].astype(np.int64, copy=False)
     if not including or not discount.any():
         return line_amount
     counted = np.isin(order_contract, including) & (discount > 0)
@@ -720,7 +753,7 @@ def _to_contract_currency(
     if not foreign.any():
         return amount
     base = amount.copy()
-    ts = orders["ts"].astype(np.int64)
+    ts = orders["ts"].astype(np.int64, copy=False)
     for number, terms in enumerate(contracts):
         rows = np.flatnonzero(foreign[order_row] & (order_contract[order_row] == number))
         if rows.size == 0:

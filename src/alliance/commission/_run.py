@@ -190,8 +190,8 @@ def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray]:
     """
     order_rows = frame.order_row[rows]
     if order_rows.size == 0:
-        return order_rows.astype(np.int64), np.zeros(0, dtype=np.int64)
+        return order_rows.astype(np.int64, copy=False), np.zeros(0, dtype=np.int64)
     starts = np.ones(order_rows.size, dtype=bool)
     starts[1:] = order_rows[1:] != order_rows[:-1]
     groups = np.cumsum(starts) - 1
-    return order_rows[starts].astype(np.int64), groups.astype(np.int64)
+    return order_rows[starts].astype(np.int64, copy=False), groups.astype(np.int64, copy=False)

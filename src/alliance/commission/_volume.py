@@ -81,18 +81,23 @@ def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
     frame = run.frame
     # Every version of the contract counts toward the same volume.
     versions = [n for n, c in enumerate(frame.contracts) if c.id == run.contract.id]
-    everything = np.flatnonzero(np.isin(frame.contract, versions))
+    everything: Rows | slice
+    if len(versions) == len(frame.contracts):  # every line: views, not copies
+        everything, count = slice(None), len(frame)
+    else:
+        everything = np.flatnonzero(np.isin(frame.contract, versions))
+        count = everything.size
     partner_code, partners = frame.partner_code[everything], frame.partner_names
     if scope == "partner+category":
-        coded = frame.text.coded("category", everything)
+        coded = frame.text.coded("category", None if isinstance(everything, slice) else everything)
         assert coded is not None  # the lines' own column
         # A line without a category is in the category "" (code -1 reads the last name).
         category_code = np.where(coded[0] < 0, coded[1].size, coded[0])
         categories = np.append(coded[1], "")
     else:
-        category_code, categories = np.zeros(everything.size, np.int64), np.array([""], object)
+        category_code, categories = np.zeros(count, np.int64), np.array([""], object)
     if period == "lifetime":
-        period_code, labels = np.zeros(everything.size, np.int64), ["lifetime"]
+        period_code, labels = np.zeros(count, np.int64), ["lifetime"]
     else:
         period_code, periods = period_index(
             frame.ts[everything],
@@ -120,6 +125,8 @@ def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
     if first is not None:
         # An order is one unit of volume: each of its lines sits where its first line does.
         before, own = before[first], own[first]
+    if isinstance(everything, slice):
+        return Volume(before=before, own=own, group=groups, names=np.array(names, dtype=object))
     size = len(frame)
     volume = Volume(
         before=np.zeros(size, dtype=np.int64),
@@ -134,7 +141,7 @@ def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
 
 
 def _own_volume(
-    run: Evaluation, everything: Rows, groups: IntArray, basis: str
+    run: Evaluation, everything: Rows | slice, groups: IntArray, basis: str
 ) -> tuple[IntArray, IntArray | None]:
     """Each line's volume; for the orders basis also each line's first line of its order.
 
@@ -149,12 +156,12 @@ def _own_volume(
         denominator = frame.reversed_denominator[everything]
         full = numerator >= denominator
     if basis == "revenue":
-        own = frame.base[everything].astype(np.int64)
+        own = frame.base[everything].astype(np.int64, copy=False)
         if run.finalize:
             own = own - mul_div_round(own, numerator, denominator, "floor")
         return own, None
     if basis == "units":
-        own = frame.quantity[everything].astype(np.int64)
+        own = frame.quantity[everything].astype(np.int64, copy=False)
         return (np.where(full, 0, own) if run.finalize else own), None
     # Orders: one unit per (order, group) pair. An order's lines are adjacent in the frame,
     # and usually share their group, so pairs are found in one pass.
@@ -165,13 +172,13 @@ def _own_volume(
         keys = order_of * (int(groups.max()) + 1) + groups
         _, pair_first, pair_of = np.unique(keys, return_index=True, return_inverse=True)
         pair_of = pair_of.reshape(-1)
-    own = np.zeros(everything.size, dtype=np.int64)
+    own = np.zeros(groups.size, dtype=np.int64)
     counted = np.ones(pair_first.size, dtype=bool)
     if run.finalize:
         counted = np.zeros(pair_first.size, dtype=bool)
         np.logical_or.at(counted, pair_of, ~full)
     own[pair_first] = counted
-    return own, pair_first[pair_of].astype(np.int64)
+    return own, pair_first[pair_of].astype(np.int64, copy=False)
 
 
 def _accumulate(own: IntArray, groups: IntArray, count: int) -> tuple[IntArray, IntArray]:
@@ -238,6 +245,8 @@ def _dense(keys: IntArray) -> tuple[IntArray, IntArray]:
         present = np.zeros(int(keys.max()) + 1, dtype=bool)
         present[keys] = True
         position = np.cumsum(present) - 1
-        return np.flatnonzero(present).astype(np.int64), position[keys].astype(np.int64)
+        return np.flatnonzero(present).astype(np.int64, copy=False), position[keys].astype(
+            np.int64, copy=False
+        )
     distinct, inverse = np.unique(keys, return_inverse=True)
-    return distinct.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    return distinct.astype(np.int64, copy=False), inverse.reshape(-1).astype(np.int64, copy=False)
