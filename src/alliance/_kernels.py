@@ -421,8 +421,9 @@ def _allocate(
     # Remainders of one group share a denominator, so comparing numerators compares the
     # fractions.
     span = int(weight_sum.max()) if weight_sum.size else 1
-    if not big and runs is not None and runs.fit(span):
-        parts += runs.best(remainder, leftover[runs.group])
+    chosen = None if big or runs is None else runs.best(remainder, leftover[runs.group], span)
+    if chosen is not None:
+        parts += chosen
         index = np.zeros(0, dtype=np.int64)
     else:  # only groups with units left over need their rows ranked
         index = np.flatnonzero(leftover[row_groups] > 0)
@@ -435,10 +436,6 @@ def _allocate(
     return result
 
 
-#: Groups up to this many rows are ranked in a padded matrix, without a sort of all rows.
-_SMALL_GROUP = 16
-
-
 @dataclass(frozen=True)
 class _Runs:
     """Rows in group order (each group's rows adjacent), as the engine keeps order lines.
@@ -447,17 +444,13 @@ class _Runs:
         starts: First row of each run (a group with rows).
         group: Group of each run.
         run_of: Run of each row.
-        position: Position of each row in its run.
         length: Rows in each run.
-        width: Rows in the longest run.
     """
 
     starts: Int64Array
     group: Int64Array
     run_of: Int64Array
-    position: Int64Array
     length: Int64Array
-    width: int
 
     @classmethod
     def of(cls, groups: Int64Array, weights: npt.NDArray[Any] | None = None) -> _Runs | None:
@@ -470,32 +463,27 @@ class _Runs:
         fresh[1:] = groups[1:] != groups[:-1]
         starts = np.flatnonzero(fresh)
         run_of = np.cumsum(fresh) - 1
-        position = np.arange(groups.size, dtype=np.int64) - starts[run_of]
-        length = np.diff(starts, append=groups.size)
-        return cls(starts, groups[starts], run_of, position, length, int(length.max()))
+        return cls(starts, groups[starts], run_of, np.diff(starts, append=groups.size))
 
-    def fit(self, span: int) -> bool:
-        """Whether `best` can rank remainders below ``span`` in a padded matrix."""
-        return self.width <= _SMALL_GROUP and span <= INT64_MAX // self.width
-
-    def best(self, remainder: Int64Array, count: Int64Array) -> npt.NDArray[np.bool_]:
+    def best(
+        self, remainder: Int64Array, count: Int64Array, span: int
+    ) -> npt.NDArray[np.bool_] | None:
         """Whether each row is among the ``count`` (per run) best of its run.
 
-        Best: larger remainder, then the earlier row. Each run's few keys are sorted in a
-        row of a padded matrix instead of sorting all rows at once.
+        Best: larger remainder (below ``span``), then the earlier row. One stable sort on a
+        single key (run, then descending remainder) ranks every row; rows already in run order
+        make the key nearly sorted, which the sort handles quickly. ``None`` when the key would
+        not fit in int64.
         """
-        width = self.width
-        # Distinct within a run; larger is better: remainder, then the earlier row.
-        key = remainder.astype(np.int64, copy=False) * width
-        key += width - 1
-        key -= self.position
-        padded = np.full((self.starts.size, width), -1, dtype=np.int64)
-        padded[self.run_of, self.position] = key
-        padded.sort(axis=1)  # empty slots (-1) first, the best key last
-        column = np.maximum(width - count, 0)
-        kth = padded[np.arange(self.starts.size), np.minimum(column, width - 1)]
-        kth[count <= 0] = INT64_MAX  # nobody
-        chosen: npt.NDArray[np.bool_] = key >= kth[self.run_of]
+        if self.starts.size > INT64_MAX // max(span, 1):
+            return None
+        key = self.run_of * span
+        key += span - 1
+        key -= remainder
+        order = np.argsort(key, kind="stable")
+        rank = np.empty(key.size, dtype=np.int64)
+        rank[order] = np.arange(key.size, dtype=np.int64) - self.starts[self.run_of[order]]
+        chosen: npt.NDArray[np.bool_] = rank < np.repeat(count, self.length)
         return chosen
 
 
