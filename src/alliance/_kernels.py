@@ -481,9 +481,12 @@ class _Runs:
         key += span - 1
         key -= remainder
         order = np.argsort(key, kind="stable")
-        rank = np.empty(key.size, dtype=np.int64)
-        rank[order] = np.arange(key.size, dtype=np.int64) - self.starts[self.run_of[order]]
-        chosen: npt.NDArray[np.bool_] = rank < np.repeat(count, self.length)
+        # Sorting by run first keeps every run where it was: the row sorted to position p is
+        # ranked p - (its run's start), and its run is the one at p.
+        rank = np.arange(key.size, dtype=np.int64)
+        rank -= np.repeat(self.starts, self.length)
+        chosen: npt.NDArray[np.bool_] = np.empty(key.size, dtype=bool)
+        chosen[order] = rank < np.repeat(count, self.length)
         return chosen
 
 
