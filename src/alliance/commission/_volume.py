@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -73,8 +74,7 @@ def _volume(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
     cached = run.volume_cache.get(cache_key)
     if cached is None:
         cached = run.volume_cache[cache_key] = _count(run, basis, period, scope)
-    assert isinstance(cached, Volume)
-    return cached
+    return cast(Volume, cached)
 
 
 def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
@@ -90,7 +90,8 @@ def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
     partner_code, partners = frame.partner_code[everything], frame.partner_names
     if scope == "partner+category":
         coded = frame.text.coded("category", None if isinstance(everything, slice) else everything)
-        assert coded is not None  # the lines' own column
+        if coded is None:  # pragma: no cover - categories are the lines' own, always coded
+            raise TypeError("line categories are not dictionary-encoded")
         # A line without a category is in the category "" (code -1 reads the last name).
         category_code = np.where(coded[0] < 0, coded[1].size, coded[0])
         categories = np.append(coded[1], "")
