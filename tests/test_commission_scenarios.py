@@ -1054,3 +1054,38 @@ def test_rounding_never_takes_a_period_past_its_cap() -> None:
     assert int(table["commission"].sum()) == 100
     assert "per-period cap" not in table["notes"][0]
     assert "per-period cap" in table["notes"][1]
+
+
+def test_tier_volume_is_counted_in_the_zone_of_the_tiers_version() -> None:
+    contracts = cm.ContractBook(
+        [
+            cm.Contract(
+                id="std",
+                version=1,
+                applies_to=cm.default(),
+                currency="USD",
+                timezone="Asia/Shanghai",
+                plan=cm.percent("0%"),
+                effective_from=datetime(2026, 2, 1, tzinfo=UTC),
+                effective_to=datetime(2026, 3, 18, tzinfo=UTC),
+            ),
+            cm.Contract(
+                id="std",
+                version=2,
+                applies_to=cm.default(),
+                currency="USD",
+                timezone="America/New_York",
+                plan=cm.tiered(tiers=[("0", "10%"), ("5", "0%")]),
+                effective_from=datetime(2026, 3, 18, tzinfo=UTC),
+            ),
+        ]
+    )
+    placed = orders(
+        order("a", "2026-02-28T23:00:00Z", "210.79"),
+        order("b", "2026-03-22T13:00:00Z", "10.00"),
+    )
+    # a is 1 March in Shanghai (v1's zone) but 28 February in New York, the zone of v2's
+    # monthly tiers: it counts toward February there. b starts March at 0: 10% of the first
+    # 5.00 and 0% of the rest, 0.50 -- whether computed in a batch or one order at a time.
+    assert cents(cm.compute(placed, contracts)) == {"a": 0, "b": 50}
+    assert one_at_a_time(placed, contracts)[0] == {"a": 0, "b": 50}

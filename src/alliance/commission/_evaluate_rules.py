@@ -448,9 +448,11 @@ def carry_state(run: Evaluation) -> None:
     if rows.size == 0:
         return
     for number in numbers:
-        for node in _STATE_NODES.get(run.frame.contracts[number].plan, _state_nodes):
+        version = run.frame.contracts[number]
+        for node in _STATE_NODES.get(version.plan, _state_nodes):
             if isinstance(node, Tiered):
-                volume_before(run, rows, node.basis, node.period, node.scope)
+                # In the zone of the version whose rule counts, as its own run counts it.
+                volume_before(run, rows, node.basis, node.period, node.scope, version.timezone)
             elif isinstance(node, Recurring):
                 _payments(run)
 

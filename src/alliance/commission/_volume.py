@@ -50,14 +50,16 @@ class Volume:
 
 
 def volume_before(
-    run: Evaluation, rows: Rows, basis: str, period: str, scope: str
+    run: Evaluation, rows: Rows, basis: str, period: str, scope: str, tz: str | None = None
 ) -> tuple[IntArray, IntArray]:
     """Per line: volume reached before it in its group, and its own volume.
 
     Volume counts every line of the contract (whatever branch pays it), per partner (and
     category), per period, in the deterministic line order, starting from the carried state.
+    Periods are read in ``tz``: the zone of the contract version whose rule counts (by
+    default, the version being evaluated).
     """
-    volume = _volume(run, basis, period, scope)
+    volume = _volume(run, basis, period, scope, tz or run.contract.timezone)
     return volume.before[rows], volume.own[rows]
 
 
@@ -65,19 +67,19 @@ def volume_keys(
     run: Evaluation, rows: Rows, basis: str, period: str, scope: str
 ) -> npt.NDArray[np.object_]:
     """Per line, the key of its volume group (see `volume_before`)."""
-    volume = _volume(run, basis, period, scope)
+    volume = _volume(run, basis, period, scope, run.contract.timezone)
     return volume.names[volume.group[rows]]
 
 
-def _volume(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
-    cache_key = (basis, period, scope)
+def _volume(run: Evaluation, basis: str, period: str, scope: str, tz: str) -> Volume:
+    cache_key = (basis, period, scope, tz)
     cached = run.volume_cache.get(cache_key)
     if cached is None:
-        cached = run.volume_cache[cache_key] = _count(run, basis, period, scope)
+        cached = run.volume_cache[cache_key] = _count(run, basis, period, scope, tz)
     return cast(Volume, cached)
 
 
-def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
+def _count(run: Evaluation, basis: str, period: str, scope: str, tz: str) -> Volume:
     frame = run.frame
     # Every version of the contract counts toward the same volume.
     versions = [n for n, c in enumerate(frame.contracts) if c.id == run.contract.id]
@@ -103,7 +105,7 @@ def _count(run: Evaluation, basis: str, period: str, scope: str) -> Volume:
         period_code, periods = period_index(
             frame.ts[everything],
             period,  # type: ignore[arg-type]
-            tz=run.contract.timezone,
+            tz=tz,
         )
         labels = [p.label for p in periods]
     width = max(len(labels), 1)
