@@ -1,5 +1,10 @@
-"""Settlement: holds, reversals, clawbacks, statements and payouts in an append-only ledger."""
+"""Settlement: holds, reversals, clawbacks, statements and payouts in an append-only ledger.
 
+`settle` turns commissions into a payout period's statements and the double-entry ledger
+entries that record them; stores (`MemoryStore`, `SQLiteStore`) keep the ledger between runs.
+"""
+
+from alliance.settlement._export import export, to_records, write_csv, write_json, write_parquet
 from alliance.settlement._ledger import (
     Entry,
     EntryKind,
@@ -8,12 +13,24 @@ from alliance.settlement._ledger import (
     account,
     check_balanced,
 )
+from alliance.settlement._settle import Action, settle
+from alliance.settlement._store import MemoryStore, SQLiteStore, Store
 
 __all__ = [
+    "Action",
     "Entry",
     "EntryKind",
+    "MemoryStore",
+    "SQLiteStore",
     "Settlement",
     "Statement",
+    "Store",
     "account",
     "check_balanced",
+    "export",
+    "settle",
+    "to_records",
+    "write_csv",
+    "write_json",
+    "write_parquet",
 ]

@@ -21,7 +21,6 @@ Accounts:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -125,7 +124,7 @@ class Statement(BaseModel):
     carried: Money
     payout: Money
     fx_rate: Decimal | None = None
-    fx_at: datetime | None = None
+    fx_at: AwareDatetime | None = None
     reason: str | None = None
     commissions: int = Field(default=0, ge=0)
 

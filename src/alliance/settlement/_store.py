@@ -1,0 +1,714 @@
+"""Ledger stores: append-only persistence of what `settle` returns.
+
+A store holds the entries and statements of every settlement appended to it, in append order,
+and never changes or forgets one. Appending is idempotent: an entry whose ``entry_id`` is
+already stored is skipped, and so is a statement identical to the stored one of the same
+``statement_id``; a statement that differs from the stored one is refused, because a statement
+is locked once stored. An append is all or nothing: nothing of a refused settlement is written.
+
+`MemoryStore` keeps everything in memory; `SQLiteStore` keeps it in an SQLite file (the
+embedded default, standard library only). Both follow the `Store` protocol and behave the same.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alliance._kernels import INT64_MAX
+from alliance._money import Money
+from alliance._periods import Period, to_micros
+from alliance.errors import MoneyOverflow, SettlementError
+from alliance.settlement._ledger import Entry, Settlement, Statement, check_balanced
+
+__all__ = ["MemoryStore", "SQLiteStore", "Store"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An append-only ledger of settlements: what `settle` reads history from.
+
+    `MemoryStore` and `SQLiteStore` are the two implementations; any object with these
+    methods is a store.
+    """
+
+    def append(self, settlement: Settlement) -> int:
+        """Add the settlement's new entries and statements, all or nothing.
+
+        Entries whose ``entry_id`` is stored already are skipped, as are statements identical
+        to the stored statement of the same ``statement_id``.
+
+        Args:
+            settlement: What `settle` returned.
+
+        Returns:
+            The number of entries added (0 when the settlement was appended before).
+
+        Raises:
+            TypeError: `settlement` is not a `Settlement`.
+            SettlementError: A statement differs from the locked one of the same id, or the
+                new entries do not balance; nothing is written.
+            MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
+                units; nothing is written.
+        """
+
+    def entries(
+        self, *, partner_id: str | None = None, period: str | None = None
+    ) -> tuple[Entry, ...]:
+        """The stored entries in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the entries of this partner.
+            period: Only the entries booked in the period with this label.
+
+        Returns:
+            The entries, in the order they were appended.
+        """
+
+    def statements(self, *, partner_id: str | None = None) -> tuple[Statement, ...]:
+        """The stored statements in append order, optionally of one partner.
+
+        Args:
+            partner_id: Only the statements of this partner.
+
+        Returns:
+            The statements, in the order they were appended.
+        """
+
+    def balances(self) -> dict[tuple[str, str], Money]:
+        """The exact balance of every account, per currency, zero balances included.
+
+        Returns:
+            ``{(account, currency): balance}``, sorted by account then currency.
+        """
+
+    def entry_ids(self) -> frozenset[str]:
+        """The ids of every stored entry."""
+
+    def last_statement(self, partner_id: str, currency: str) -> Statement | None:
+        """The partner's statement in `currency` whose period ends last, if any.
+
+        Args:
+            partner_id: The partner.
+            currency: The statement (contract) currency.
+
+        Returns:
+            The latest statement by period end (the last appended among equal ends), or
+            ``None`` when the partner has no statement in that currency.
+        """
+
+
+# -- what an append adds: the rules, once for every store -----------------------------------
+
+
+def _new_records(
+    settlement: Settlement,
+    known_entries: Callable[[list[str]], set[str]],
+    stored_statements: Callable[[list[str]], dict[str, Statement]],
+) -> tuple[list[Entry], list[Statement]]:
+    """The entries and statements of `settlement` that a store does not hold yet.
+
+    Args:
+        settlement: The settlement being appended.
+        known_entries: Which of the given entry ids the store holds.
+        stored_statements: The stored statements among the given statement ids, by id.
+
+    Returns:
+        The new entries and the new statements, in the settlement's order.
+
+    Raises:
+        TypeError: `settlement` is not a `Settlement`.
+        SettlementError: A statement differs from the stored one, or from another of the same
+            id in the settlement; or the new entries do not balance.
+        MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor units.
+    """
+    if not isinstance(settlement, Settlement):
+        raise TypeError(f"settlement must be a Settlement, got {type(settlement).__name__}")
+    statements: dict[str, Statement] = {}
+    for statement in settlement.statements:
+        first = statements.setdefault(statement.statement_id, statement)
+        if first != statement:
+            raise SettlementError(
+                f"statement {statement.statement_id!r} appears twice in the settlement with "
+                f"different content ({_differences(first, statement)})"
+            )
+    stored = stored_statements(list(statements))
+    for statement_id, statement in statements.items():
+        locked = stored.get(statement_id)
+        if locked is not None and locked != statement:
+            raise SettlementError(
+                f"statement {statement_id!r} is locked and differs from the one given "
+                f"({_differences(locked, statement)}); a stored statement never changes, "
+                "later events belong in the next period"
+            )
+    entries: dict[str, Entry] = {}
+    for entry in settlement.entries:
+        entries.setdefault(entry.entry_id, entry)
+    known = known_entries(list(entries))
+    new_entries = [entry for entry_id, entry in entries.items() if entry_id not in known]
+    for entry in new_entries:
+        if not entry.amount.is_whole():
+            raise SettlementError(
+                f"entry {entry.entry_id!r} has amount {entry.amount}, finer than the minor unit "
+                f"of {entry.amount.currency}; ledger amounts are whole minor units"
+            )
+        if abs(entry.amount.minor) > INT64_MAX:
+            raise MoneyOverflow(
+                f"entry {entry.entry_id!r} has amount {entry.amount}, which does not fit in a "
+                "signed 64-bit count of minor units"
+            )
+    check_balanced(new_entries)
+    new_statements = [s for statement_id, s in statements.items() if statement_id not in stored]
+    return new_entries, new_statements
+
+
+def _differences(old: Statement, new: Statement) -> str:
+    """The fields in which two statements differ, as ``name: old -> new``."""
+    changed = [
+        f"{name}: {getattr(old, name)} -> {getattr(new, name)}"
+        for name in Statement.model_fields
+        if getattr(old, name) != getattr(new, name)
+    ]
+    return "; ".join(changed)
+
+
+def _balances(totals: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], Money]:
+    """Balances from ``(account, currency, minor units)`` totals, sorted by key."""
+    return {
+        (account_name, code): Money.from_minor(minor, code)
+        for account_name, code, minor in sorted(totals)
+    }
+
+
+def _matches(entry: Entry, partner_id: str | None, period: str | None) -> bool:
+    return (partner_id is None or entry.partner_id == partner_id) and (
+        period is None or entry.period == period
+    )
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+
+class MemoryStore:
+    """A ledger kept in memory: for tests, notebooks and one-off runs.
+
+    Examples:
+        >>> from datetime import UTC
+        >>> accrued = Entry(
+        ...     entry_id="sale|o1|1|kol-1|expense", txn_id="sale|o1|1|kol-1", kind="accrual",
+        ...     account="expense", partner_id="kol-1", amount=Money("8.00", "USD"),
+        ...     ts=datetime(2026, 10, 3, 9, 30, tzinfo=UTC), period="2026-10",
+        ...     source="sale|o1|1|kol-1",
+        ... )
+        >>> pending = accrued.model_copy(
+        ...     update={"entry_id": "sale|o1|1|kol-1|pending", "account": "pending:kol-1",
+        ...             "amount": Money("-8.00", "USD")}
+        ... )
+        >>> run = Settlement(statements=(), entries=(accrued, pending))
+        >>> store = MemoryStore()
+        >>> store.append(run)
+        2
+        >>> store.append(run)  # appended before: nothing new
+        0
+        >>> store.balances()
+        {('expense', 'USD'): Money('8.00', 'USD'), ('pending:kol-1', 'USD'): Money('-8.00', 'USD')}
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._entry_ids: set[str] = set()
+        self._statements: list[Statement] = []
+        self._statement_ids: dict[str, Statement] = {}
+        self._totals: defaultdict[tuple[str, str], int] = defaultdict(int)
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(<{len(self._entries)} entries, {len(self._statements)} statements>)"
+
+    def append(self, settlement: Settlement) -> int:
+        """Add the settlement's new entries and statements, all or nothing.
+
+        Args:
+            settlement: What `settle` returned.
+
+        Returns:
+            The number of entries added (0 when the settlement was appended before).
+
+        Raises:
+            TypeError: `settlement` is not a `Settlement`.
+            SettlementError: A statement differs from the locked one of the same id, or the
+                new entries do not balance; nothing is written.
+            MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
+                units; nothing is written.
+        """
+        new_entries, new_statements = _new_records(
+            settlement,
+            lambda ids: self._entry_ids.intersection(ids),
+            lambda ids: {i: self._statement_ids[i] for i in ids if i in self._statement_ids},
+        )
+        # Everything is checked above; from here on nothing can fail half-way.
+        for entry in new_entries:
+            self._entries.append(entry)
+            self._entry_ids.add(entry.entry_id)
+            self._totals[entry.account, entry.amount.currency] += entry.amount.minor
+        for statement in new_statements:
+            self._statements.append(statement)
+            self._statement_ids[statement.statement_id] = statement
+        return len(new_entries)
+
+    def entries(
+        self, *, partner_id: str | None = None, period: str | None = None
+    ) -> tuple[Entry, ...]:
+        """The stored entries in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the entries of this partner.
+            period: Only the entries booked in the period with this label.
+
+        Returns:
+            The entries, in the order they were appended.
+        """
+        if partner_id is None and period is None:
+            return tuple(self._entries)
+        return tuple(e for e in self._entries if _matches(e, partner_id, period))
+
+    def statements(self, *, partner_id: str | None = None) -> tuple[Statement, ...]:
+        """The stored statements in append order, optionally of one partner.
+
+        Args:
+            partner_id: Only the statements of this partner.
+
+        Returns:
+            The statements, in the order they were appended.
+        """
+        return tuple(
+            s for s in self._statements if partner_id is None or s.partner_id == partner_id
+        )
+
+    def balances(self) -> dict[tuple[str, str], Money]:
+        """The exact balance of every account, per currency, zero balances included.
+
+        Returns:
+            ``{(account, currency): balance}``, sorted by account then currency.
+        """
+        return _balances((key[0], key[1], minor) for key, minor in self._totals.items())
+
+    def entry_ids(self) -> frozenset[str]:
+        """The ids of every stored entry."""
+        return frozenset(self._entry_ids)
+
+    def last_statement(self, partner_id: str, currency: str) -> Statement | None:
+        """The partner's statement in `currency` whose period ends last, if any.
+
+        Args:
+            partner_id: The partner.
+            currency: The statement (contract) currency.
+
+        Returns:
+            The latest statement by period end (the last appended among equal ends), or
+            ``None`` when the partner has no statement in that currency.
+        """
+        latest: Statement | None = None
+        for statement in self._statements:
+            if statement.partner_id != partner_id or statement.currency != currency:
+                continue
+            if latest is None or statement.period.end >= latest.period.end:
+                latest = statement
+        return latest
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+
+#: Version of the table layout, kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+
+_MONEY_FIELDS = (
+    "opening",
+    "approved",
+    "adjustments",
+    "voided",
+    "clawbacks",
+    "closing",
+    "withheld",
+    "paid",
+    "carried",
+    "payout",
+)
+
+_MONEY_COLUMNS = ", ".join(
+    f"{name} TEXT NOT NULL, {name}_currency TEXT NOT NULL" for name in _MONEY_FIELDS
+)
+
+# Amounts are exact decimal text (as `Money` writes them in JSON) beside their currency code;
+# entries also keep the amount in integer minor units, which SQL can sum exactly. Instants are
+# ISO 8601 text with their UTC offset (the instant and the JSON of the model), beside the IANA
+# zone they were given in, if any (see `_instant`). A period is its JSON.
+_SCHEMA = (
+    """CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL UNIQUE,
+        txn_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        account TEXT NOT NULL,
+        partner_id TEXT,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        ts TEXT NOT NULL,
+        ts_zone TEXT,
+        period TEXT NOT NULL,
+        source TEXT NOT NULL,
+        memo TEXT NOT NULL
+    )""",
+    "CREATE INDEX entries_by_partner ON entries (partner_id, period)",
+    "CREATE INDEX entries_by_period ON entries (period)",
+    f"""CREATE TABLE statements (
+        seq INTEGER PRIMARY KEY,
+        statement_id TEXT NOT NULL UNIQUE,
+        partner_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        period_end_us INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        {_MONEY_COLUMNS},
+        fx_rate TEXT,
+        fx_at TEXT,
+        fx_at_zone TEXT,
+        reason TEXT,
+        commissions INTEGER NOT NULL
+    )""",
+    "CREATE INDEX statements_by_partner ON statements (partner_id, currency, period_end_us)",
+)
+
+_ENTRY_COLUMNS = (
+    "entry_id, txn_id, kind, account, partner_id, amount, currency, amount_minor, ts, ts_zone, "
+    "period, source, memo"
+)
+#: The columns a statement is read from, in the order `_statement_from_row` expects.
+_STATEMENT_FIELDS = ", ".join(
+    [
+        "statement_id, partner_id, period, currency",
+        *(f"{name}, {name}_currency" for name in _MONEY_FIELDS),
+        "fx_rate, fx_at, fx_at_zone, reason, commissions",
+    ]
+)
+#: What is written: those, and the end of the period as an integer that SQL can order by.
+_STATEMENT_COLUMNS = f"period_end_us, {_STATEMENT_FIELDS}"
+_INSERT_ENTRY = f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_INSERT_STATEMENT = (
+    f"INSERT INTO statements ({_STATEMENT_COLUMNS}) "
+    f"VALUES ({', '.join('?' * (10 + 2 * len(_MONEY_FIELDS)))})"
+)
+#: Ids looked up per query: well under SQLite's smallest limit on bound parameters (999).
+_CHUNK = 500
+
+
+def _amount_text(money: Money) -> str:
+    return format(money.amount, "f")
+
+
+def _instant_columns(value: datetime | None) -> tuple[str | None, str | None]:
+    """An instant as ISO 8601 text (local time and UTC offset) and its IANA zone, if any."""
+    if value is None:
+        return None, None
+    zone = value.tzinfo
+    return value.isoformat(), zone.key if isinstance(zone, ZoneInfo) and zone.key else None
+
+
+def _instant(text: str | None, zone_name: str | None) -> datetime | None:
+    """The instant written by `_instant_columns`, with its original zone when it had one.
+
+    The zone matters beyond the offset: Python compares a local time that falls in a DST gap
+    or fold as unequal to the same instant in any other zone, so the zone is restored, and
+    the fold is the one that gives the stored offset. Should the zone's rules have changed
+    since, the stored offset wins: the instant never moves.
+    """
+    if text is None:
+        return None
+    written = datetime.fromisoformat(text)
+    if zone_name is None:
+        return written
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return written
+    for fold in (0, 1):
+        candidate = written.replace(tzinfo=zone, fold=fold)
+        if candidate.utcoffset() == written.utcoffset():
+            return candidate
+    return written
+
+
+def _statement_row(statement: Statement) -> tuple[Any, ...]:
+    money: list[str] = []
+    for name in _MONEY_FIELDS:
+        value: Money = getattr(statement, name)
+        money += [_amount_text(value), value.currency]
+    return (
+        to_micros(statement.period.end),
+        statement.statement_id,
+        statement.partner_id,
+        statement.period.model_dump_json(),
+        statement.currency,
+        *money,
+        None if statement.fx_rate is None else str(statement.fx_rate),
+        *_instant_columns(statement.fx_at),
+        statement.reason,
+        statement.commissions,
+    )
+
+
+def _entry_from_row(row: Sequence[Any]) -> Entry:
+    return Entry(
+        entry_id=row[0],
+        txn_id=row[1],
+        kind=row[2],
+        account=row[3],
+        partner_id=row[4],
+        amount=Money(row[5], row[6]),
+        ts=_instant(row[7], row[8]),
+        period=row[9],
+        source=row[10],
+        memo=row[11],
+    )
+
+
+def _statement_from_row(row: Sequence[Any]) -> Statement:
+    money = {name: Money(row[4 + 2 * i], row[5 + 2 * i]) for i, name in enumerate(_MONEY_FIELDS)}
+    fx_rate, fx_at, fx_at_zone, reason, commissions = row[4 + 2 * len(_MONEY_FIELDS) :]
+    return Statement(
+        statement_id=row[0],
+        partner_id=row[1],
+        period=Period.model_validate_json(row[2]),
+        currency=row[3],
+        **money,
+        fx_rate=None if fx_rate is None else Decimal(fx_rate),
+        fx_at=_instant(fx_at, fx_at_zone),
+        reason=reason,
+        commissions=commissions,
+    )
+
+
+_ENTRY_READ = (
+    "SELECT entry_id, txn_id, kind, account, partner_id, amount, currency, ts, ts_zone, period, "
+    "source, memo FROM entries"
+)
+_STATEMENT_READ = f"SELECT {_STATEMENT_FIELDS} FROM statements"
+
+
+class SQLiteStore:
+    """A ledger kept in an SQLite file: the embedded default (standard library only).
+
+    Each `append` is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, so a crash or an error
+    part-way leaves the file as it was before the append. The file is in WAL mode; reopening
+    it gives the same entries, statements and balances. Money is stored exactly: the decimal
+    text and the currency code, plus integer minor units for entries.
+
+    Args:
+        path: The database file, created (with its tables) when missing.
+
+    Raises:
+        SettlementError: `path` is not an SQLite database, or holds a ledger written by an
+            unknown version of the table layout.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     with SQLiteStore(pathlib.Path(folder) / "ledger.db") as store:
+        ...         store.entry_ids()
+        frozenset()
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = os.fspath(path)
+        try:
+            self._db = sqlite3.connect(self._path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise SettlementError(
+                f"path={self._path!r} cannot be opened as a ledger: {exc}"
+            ) from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version != SCHEMA_VERSION:
+                raise SettlementError(
+                    f"path={self._path!r} holds a ledger in table layout version {version}; "
+                    f"this version of alliance reads version {SCHEMA_VERSION}"
+                )
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._abandon()
+            raise SettlementError(
+                f"path={self._path!r} cannot be opened as a ledger: {exc}"
+            ) from exc
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        self._db.close()
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._path!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database; closing twice is harmless."""
+        self._db.close()
+
+    def append(self, settlement: Settlement) -> int:
+        """Add the settlement's new entries and statements in one transaction.
+
+        Args:
+            settlement: What `settle` returned.
+
+        Returns:
+            The number of entries added (0 when the settlement was appended before).
+
+        Raises:
+            TypeError: `settlement` is not a `Settlement`.
+            SettlementError: A statement differs from the locked one of the same id, or the
+                new entries do not balance; nothing is written.
+            MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
+                units; nothing is written.
+        """
+        db = self._db
+        # IMMEDIATE takes the write lock first, so what is read below cannot change before
+        # the rows are written.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            new_entries, new_statements = _new_records(
+                settlement, self._known_entries, self._stored_statements
+            )
+            db.executemany(_INSERT_ENTRY, map(self._entry_row, new_entries))
+            db.executemany(_INSERT_STATEMENT, map(_statement_row, new_statements))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return len(new_entries)
+
+    def _entry_row(self, entry: Entry) -> tuple[Any, ...]:
+        """The row of one entry; a method so that one insert at a time can be observed."""
+        return (
+            entry.entry_id,
+            entry.txn_id,
+            entry.kind,
+            entry.account,
+            entry.partner_id,
+            _amount_text(entry.amount),
+            entry.amount.currency,
+            entry.amount.minor,
+            *_instant_columns(entry.ts),
+            entry.period,
+            entry.source,
+            entry.memo,
+        )
+
+    def _lookup(self, query: str, ids: list[str]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows += self._db.execute(query.format(marks=", ".join("?" * len(chunk))), chunk)
+        return rows
+
+    def _known_entries(self, ids: list[str]) -> set[str]:
+        rows = self._lookup("SELECT entry_id FROM entries WHERE entry_id IN ({marks})", ids)
+        return {row[0] for row in rows}
+
+    def _stored_statements(self, ids: list[str]) -> dict[str, Statement]:
+        rows = self._lookup(_STATEMENT_READ + " WHERE statement_id IN ({marks})", ids)
+        return {row[0]: _statement_from_row(row) for row in rows}
+
+    def entries(
+        self, *, partner_id: str | None = None, period: str | None = None
+    ) -> tuple[Entry, ...]:
+        """The stored entries in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the entries of this partner.
+            period: Only the entries booked in the period with this label.
+
+        Returns:
+            The entries, in the order they were appended.
+        """
+        conditions = {"partner_id": partner_id, "period": period}
+        given = {name: value for name, value in conditions.items() if value is not None}
+        where = " AND ".join(f"{name} = ?" for name in given)
+        query = f"{_ENTRY_READ}{' WHERE ' + where if where else ''} ORDER BY seq"
+        return tuple(map(_entry_from_row, self._db.execute(query, tuple(given.values()))))
+
+    def statements(self, *, partner_id: str | None = None) -> tuple[Statement, ...]:
+        """The stored statements in append order, optionally of one partner.
+
+        Args:
+            partner_id: Only the statements of this partner.
+
+        Returns:
+            The statements, in the order they were appended.
+        """
+        if partner_id is None:
+            rows = self._db.execute(f"{_STATEMENT_READ} ORDER BY seq")
+        else:
+            query = f"{_STATEMENT_READ} WHERE partner_id = ? ORDER BY seq"
+            rows = self._db.execute(query, (partner_id,))
+        return tuple(map(_statement_from_row, rows))
+
+    def balances(self) -> dict[tuple[str, str], Money]:
+        """The exact balance of every account, per currency, zero balances included.
+
+        Returns:
+            ``{(account, currency): balance}``, sorted by account then currency.
+        """
+        query = "SELECT account, currency, SUM(amount_minor) FROM entries GROUP BY 1, 2"
+        return _balances(self._db.execute(query))
+
+    def entry_ids(self) -> frozenset[str]:
+        """The ids of every stored entry."""
+        return frozenset(row[0] for row in self._db.execute("SELECT entry_id FROM entries"))
+
+    def last_statement(self, partner_id: str, currency: str) -> Statement | None:
+        """The partner's statement in `currency` whose period ends last, if any.
+
+        Args:
+            partner_id: The partner.
+            currency: The statement (contract) currency.
+
+        Returns:
+            The latest statement by period end (the last appended among equal ends), or
+            ``None`` when the partner has no statement in that currency.
+        """
+        query = (
+            f"{_STATEMENT_READ} WHERE partner_id = ? AND currency = ? "
+            "ORDER BY period_end_us DESC, seq DESC LIMIT 1"
+        )
+        row = self._db.execute(query, (partner_id, currency)).fetchone()
+        return None if row is None else _statement_from_row(row)

@@ -1,0 +1,319 @@
+"""Settlement scenarios over several months, each figure computed by hand in the comments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import alliance as al
+from alliance import commission as cm
+from alliance import settlement as st
+from alliance.errors import CurrencyMismatch, DataError, SettlementError
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def month(number: int) -> al.Period:
+    return al.Period.month(2026, number, tz="UTC")
+
+
+def usd(text: str) -> al.Money:
+    return al.Money(text, "USD")
+
+
+def book(plan: Any = None, **terms: Any) -> cm.ContractBook:
+    """``std v1``: 10% by default, USD, UTC, 30 days' hold unless the test says otherwise."""
+    return cm.ContractBook(
+        [
+            cm.Contract(
+                id="std",
+                version=1,
+                applies_to=cm.default(),
+                currency="USD",
+                timezone="UTC",
+                plan=plan if plan is not None else cm.percent("10%"),
+                effective_from=START,
+                **{"hold_days": 30, **terms},
+            )
+        ]
+    )
+
+
+def orders(*rows: tuple[str, str, str]) -> al.Orders:
+    """Orders of partner ``kol`` as (order id, time, USD amount)."""
+    return al.Orders.from_records(
+        [
+            {"order_id": o, "ts": ts, "amount": a, "currency": "USD", "partner_id": "kol"}
+            for o, ts, a in rows
+        ]
+    )
+
+
+def reversals(placed: al.Orders, *rows: tuple[str, str, str, str | None]) -> al.Reversals:
+    """Reversals as (reversal id, order id, time, amount or None for in full)."""
+    return al.Reversals.from_records(
+        [{"reversal_id": r, "order_id": o, "ts": ts, "amount": a} for r, o, ts, a in rows],
+        orders=placed,
+    )
+
+
+def run_months(
+    table: cm.CommissionTable,
+    contracts: cm.ContractBook,
+    months: range,
+    store: st.Store,
+    **options: Any,
+) -> dict[str, st.Statement]:
+    """Settle month after month into ``store``; the statement of each month by label."""
+    found = {}
+    for number in months:
+        result = st.settle(table, book=contracts, period=month(number), store=store, **options)
+        st.check_balanced(result.entries)
+        store.append(result)
+        for statement in result.statements:
+            found[statement.period.label] = statement
+    return found
+
+
+def figures(statement: st.Statement) -> tuple[str, ...]:
+    """opening, approved, adjustments, clawbacks, closing, paid, carried, as text."""
+    names = ("opening", "approved", "adjustments", "clawbacks", "closing", "paid", "carried")
+    return tuple(str(getattr(statement, name).amount) for name in names)
+
+
+def test_hold_then_payment() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-01-20T10:00:00Z", "50.00"),
+        ("o3", "2026-02-10T10:00:00Z", "80.00"),
+    )
+    store = st.MemoryStore()
+    found = run_months(cm.compute(placed, book()), book(), range(1, 4), store)
+    # January: 10.00 and 5.00 accrue, both still on hold (30 days: 4 and 19 February).
+    assert "2026-01" not in found
+    # February: both holds end: 15.00 approved and paid. o3 (8.00) is held to 12 March.
+    assert figures(found["2026-02"]) == ("0.00", "15.00", "0.00", "0.00", "15.00", "15.00", "0.00")
+    assert found["2026-02"].commissions == 2
+    assert figures(found["2026-03"]) == ("0.00", "8.00", "0.00", "0.00", "8.00", "8.00", "0.00")
+    balances = store.balances()
+    # Everything accrued was paid: 23.00 of expense, 23.00 out of cash, nothing left owed.
+    assert balances["expense", "USD"] == usd("23.00")
+    assert balances["cash", "USD"] == usd("-23.00")
+    assert balances["payable:kol", "USD"] == usd("0.00")
+    assert balances["pending:kol", "USD"] == usd("0.00")
+
+
+def test_partial_refund_before_lock_is_voided() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    refunds = reversals(placed, ("r1", "o1", "2026-01-20T00:00:00Z", "40.00"))
+    store = st.MemoryStore()
+    found = run_months(cm.compute(placed, book()), book(), range(1, 3), store, reversals=refunds)
+    # 40.00 of 100.00 refunded before approval: 40% of the 10.00 commission, 4.00, is voided
+    # in January and never reaches a statement; February approves and pays the other 6.00.
+    assert found["2026-01"].voided == usd("4.00")
+    assert figures(found["2026-01"]) == ("0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00")
+    assert figures(found["2026-02"]) == ("0.00", "6.00", "0.00", "0.00", "6.00", "6.00", "0.00")
+    assert store.balances()["expense", "USD"] == usd("6.00")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_refund_after_payment_is_clawed_back_and_netted(kind: str, tmp_path: Path) -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-03-10T10:00:00Z", "200.00"),
+    )
+    refunds = reversals(placed, ("r1", "o1", "2026-03-03T00:00:00Z", None))
+    store: st.Store = (
+        st.MemoryStore() if kind == "memory" else st.SQLiteStore(tmp_path / "ledger.db")
+    )
+    table = cm.compute(placed, book())
+    found = run_months(table, book(), range(1, 5), store, reversals=refunds)
+    # February pays o1's 10.00. The full refund on 3 March claws it back: March closes at
+    # -10.00, carried. April approves o2's 20.00 (hold to 9 April): -10.00 + 20.00 = 10.00 paid.
+    assert figures(found["2026-02"]) == ("0.00", "10.00", "0.00", "0.00", "10.00", "10.00", "0.00")
+    assert figures(found["2026-03"]) == (
+        "0.00",
+        "0.00",
+        "0.00",
+        "-10.00",
+        "-10.00",
+        "0.00",
+        "-10.00",
+    )
+    assert found["2026-03"].reason == "negative balance carried"
+    assert figures(found["2026-04"]) == (
+        "-10.00",
+        "20.00",
+        "0.00",
+        "0.00",
+        "10.00",
+        "10.00",
+        "0.00",
+    )
+    # Conservation: earned 30.00 = paid 20.00 + clawed back 10.00.
+    assert store.balances()["cash", "USD"] == usd("-20.00")
+    assert store.balances()["expense", "USD"] == usd("20.00")
+
+
+def test_settling_again_adds_nothing_and_a_late_refund_only_its_difference() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    store = st.MemoryStore()
+    table = cm.compute(placed, book())
+    run_months(table, book(), range(1, 3), store)
+    before = store.entries()
+    again = st.settle(table, book=book(), period=month(2), store=store)
+    assert again.entries == ()
+    assert store.append(again) == 0
+    assert store.entries() == before
+    # A 25.00 refund dated 20 February reaches us after February was settled: re-settling
+    # February adds only the clawback of 2.50, booked into March, the next open statement.
+    late = reversals(placed, ("r1", "o1", "2026-02-20T00:00:00Z", "25.00"))
+    result = st.settle(table, book=book(), period=month(2), store=store, reversals=late)
+    assert [(e.kind, e.account, str(e.amount.amount), e.period) for e in result.entries] == [
+        ("clawback", "payable:kol", "2.50", "2026-03"),
+        ("clawback", "expense", "-2.50", "2026-03"),
+    ]
+    assert [s.statement_id for s in result.statements] == ["kol|2026-02|USD"]
+    assert result.statements[0].paid == usd("10.00")  # February's statement is locked
+    store.append(result)
+    march = st.settle(table, book=book(), period=month(3), store=store, reversals=late)
+    assert figures(march.statements[0]) == (
+        "0.00",
+        "0.00",
+        "0.00",
+        "-2.50",
+        "-2.50",
+        "0.00",
+        "-2.50",
+    )
+
+
+def test_minimum_payout_carries_forward() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-02-05T10:00:00Z", "150.00"),
+    )
+    contracts = book(minimum_payout=usd("20.00"))
+    found = run_months(cm.compute(placed, contracts), contracts, range(1, 4), st.MemoryStore())
+    # February: 10.00 approved, under the 20.00 minimum: carried. March: 10.00 + 15.00 = 25.00.
+    assert figures(found["2026-02"]) == ("0.00", "10.00", "0.00", "0.00", "10.00", "0.00", "10.00")
+    assert found["2026-02"].reason == "under the minimum payout of 20.00 USD"
+    assert figures(found["2026-03"]) == (
+        "10.00",
+        "15.00",
+        "0.00",
+        "0.00",
+        "25.00",
+        "25.00",
+        "0.00",
+    )
+
+
+def test_payout_in_the_partners_currency_with_withholding() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "250.00"))
+    partners = al.Partners.from_records([{"partner_id": "kol", "payout_currency": "EUR"}])
+    fx = al.FxRates.from_records(
+        [{"base": "USD", "quote": "EUR", "rate": "0.92", "as_of": "2026-01-01T00:00:00Z"}]
+    )
+    store = st.MemoryStore()
+    found = run_months(
+        cm.compute(placed, book()),
+        book(),
+        range(1, 3),
+        store,
+        partners=partners,
+        fx=fx,
+        withholding={"kol": "0.1"},
+    )
+    february = found["2026-02"]
+    # 25.00 owed; 10% withheld (2.50); 22.50 paid, at 0.92: 20.70 EUR, rate and instant kept.
+    assert (february.closing, february.withheld, february.paid) == (
+        usd("25.00"),
+        usd("2.50"),
+        usd("22.50"),
+    )
+    assert february.payout == al.Money("20.70", "EUR")
+    assert str(february.fx_rate) == "0.92"
+    assert february.fx_at == month(2).end
+    balances = store.balances()
+    assert balances["withholding:kol", "USD"] == usd("-2.50")
+    assert balances["cash", "EUR"] == al.Money("-20.70", "EUR")
+    assert balances["fx:USD", "USD"] == usd("-22.50")
+    assert balances["fx:EUR", "EUR"] == al.Money("20.70", "EUR")
+
+
+def test_guarantee_top_up_is_paid_with_the_statement() -> None:
+    plan = cm.guarantee(cm.percent("10%"), minimum=usd("100.00"), period="month")
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "300.00"))
+    contracts = book(plan, hold_days=0)
+    found = run_months(cm.compute(placed, contracts), contracts, range(1, 2), st.MemoryStore())
+    # January: 30.00 commission, guaranteed 100.00: a 70.00 top-up at close, paid with it.
+    assert figures(found["2026-01"]) == (
+        "0.00",
+        "30.00",
+        "70.00",
+        "0.00",
+        "100.00",
+        "100.00",
+        "0.00",
+    )
+
+
+def test_risk_review_holds_and_block_rejects() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-01-06T10:00:00Z", "100.00"),
+        ("o3", "2026-01-07T10:00:00Z", "100.00"),
+    )
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts)
+    result = st.settle(
+        table, book=contracts, period=month(1), decisions={"o2": "review", "o3": "block"}
+    )
+    statement = result.statements[0]
+    # o1 is approved (10.00); o2 waits for review; o3 is rejected: its 10.00 is voided.
+    assert (statement.approved, statement.voided, statement.paid) == (
+        usd("10.00"),
+        usd("10.00"),
+        usd("10.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "match"),
+    [
+        (("r1", "nope", "2026-01-10T00:00:00Z", None), DataError, "no such order"),
+        (("r1", "o1", "2026-01-10T00:00:00Z", "150.00"), DataError, "more than it was worth"),
+    ],
+)
+def test_bad_reversals_fail_clearly(row: Any, error: type[Exception], match: str) -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    table = cm.compute(placed, book())
+    bad = al.Reversals.from_records(
+        [{"reversal_id": row[0], "order_id": row[1], "ts": row[2], "amount": row[3]}],
+        currency="USD",
+    )
+    with pytest.raises(error, match=match):
+        st.settle(table, book=book(), period=month(1), reversals=bad)
+
+
+def test_a_reversal_in_another_currency_is_refused() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    table = cm.compute(placed, book())
+    euros = al.Reversals.from_records(
+        [{"reversal_id": "r1", "order_id": "o1", "ts": "2026-01-10T00:00:00Z", "amount": "5"}],
+        currency="EUR",
+    )
+    with pytest.raises(CurrencyMismatch, match="EUR"):
+        st.settle(table, book=book(), period=month(1), reversals=euros)
+
+
+def test_paying_in_another_currency_needs_rates() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    partners = al.Partners.from_records([{"partner_id": "kol", "payout_currency": "EUR"}])
+    contracts = book(hold_days=0)
+    with pytest.raises(SettlementError, match="fx="):
+        st.settle(cm.compute(placed, contracts), book=contracts, period=month(1), partners=partners)
