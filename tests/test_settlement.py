@@ -317,3 +317,38 @@ def test_paying_in_another_currency_needs_rates() -> None:
     contracts = book(hold_days=0)
     with pytest.raises(SettlementError, match="fx="):
         st.settle(cm.compute(placed, contracts), book=contracts, period=month(1), partners=partners)
+
+
+def test_a_payout_schedule_decides_which_periods_pay() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-02-05T10:00:00Z", "100.00"),
+    )
+    # Payout dates every other month on the 10th: 10 January, 10 March, 10 May ... A month
+    # pays when a date falls in [its end, the next month's end), on that date.
+    every_other = al.PayoutSchedule(
+        rule="FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=10",
+        tz="UTC",
+        dtstart=datetime(2026, 1, 10, tzinfo=UTC),
+    )
+    contracts = book(hold_days=0)
+    store = st.MemoryStore()
+    table = cm.compute(placed, contracts)
+    found = run_months(table, contracts, range(1, 3), store, schedule=every_other)
+    # January: 10.00 approved; no date between 1 February and 1 March: carried.
+    assert figures(found["2026-01"]) == ("0.00", "10.00", "0.00", "0.00", "10.00", "0.00", "10.00")
+    assert found["2026-01"].reason == "no payout date for 2026-01"
+    # February: 10.00 more; 10 March falls in [1 March, 1 April): 20.00 paid on 10 March.
+    assert figures(found["2026-02"]) == (
+        "10.00",
+        "10.00",
+        "0.00",
+        "0.00",
+        "20.00",
+        "20.00",
+        "0.00",
+    )
+    payouts = [e for e in store.entries() if e.kind == "payout" and e.account == "cash"]
+    assert [(e.ts, str(e.amount.amount)) for e in payouts] == [
+        (datetime(2026, 3, 10, tzinfo=UTC), "-20.00")
+    ]
