@@ -352,3 +352,19 @@ def test_a_payout_schedule_decides_which_periods_pay() -> None:
     assert [(e.ts, str(e.amount.amount)) for e in payouts] == [
         (datetime(2026, 3, 10, tzinfo=UTC), "-20.00")
     ]
+
+
+def test_a_refund_of_a_rejected_order_takes_nothing_more() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts)
+    store = st.MemoryStore()
+    january = st.settle(table, book=contracts, period=month(1), decisions={"o1": "block"})
+    store.append(january)
+    # Blocked in January: the whole 10.00 voided. The refund of half the order in February
+    # has nothing left to take: no entry, and nothing approved later either.
+    refund = reversals(placed, ("r1", "o1", "2026-02-02T00:00:00Z", "50.00"))
+    february = st.settle(table, book=contracts, period=month(2), store=store, reversals=refund)
+    assert february.entries == ()
+    assert january.statements[0].voided == usd("10.00")
+    assert store.balances()["expense", "USD"] == usd("0.00")

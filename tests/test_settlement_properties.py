@@ -18,7 +18,8 @@ MONTHS = range(1, 7)
 
 @stg.composite
 def programmes(draw: Any) -> dict[str, Any]:
-    """Orders of 1 to 3 partners over four months, some reversed (before or after payment)."""
+    """Orders of 1 to 3 partners over four months, some reversed (before or after payment),
+    some held for review or blocked by risk."""
     count = draw(stg.integers(min_value=1, max_value=12))
     rows = []
     for number in range(count):
@@ -60,7 +61,13 @@ def programmes(draw: Any) -> dict[str, Any]:
             )
         ]
     )
+    decisions = {
+        row["order_id"]: draw(stg.sampled_from(["allow", "review", "block"]))
+        for row in rows
+        if draw(stg.integers(0, 4)) == 0
+    }
     return {
+        "decisions": decisions,
         "orders": placed,
         "reversals": al.Reversals.from_records(refunds, orders=placed) if refunds else None,
         "book": contracts,
@@ -78,7 +85,12 @@ def test_settlement_balances_replays_to_nothing_and_conserves_money(case: dict[s
     store = st.MemoryStore()
     for number in MONTHS:
         period = al.Period.month(2026, number, tz="UTC")
-        options = {"book": case["book"], "period": period, "reversals": case["reversals"]}
+        options = {
+            "book": case["book"],
+            "period": period,
+            "reversals": case["reversals"],
+            "decisions": case["decisions"],
+        }
         result = st.settle(table, store=store, **options)
         st.check_balanced(result.entries)
         store.append(result)

@@ -55,6 +55,8 @@ class _Item:
     source: str
     accrued: bool = False
     approved: bool = False
+    #: Rejected by a risk decision: voided in full, nothing more to reverse or approve.
+    rejected: bool = False
     #: Minor units already reversed (voided or clawed back) in earlier runs.
     reversed_before: int = 0
 
@@ -218,7 +220,7 @@ def _items(commissions: CommissionTable, period: Period) -> list[_Item]:
 
 def _recall(items: list[_Item], history: Iterable[Entry]) -> None:
     """Mark what the ledger already holds for each line: accrued, approved, reversed."""
-    accrued, approved = set(), set()
+    accrued, approved, rejected = set(), set(), set()
     reversed_before: dict[str, int] = defaultdict(int)
     for entry in history:
         if not entry.entry_id.endswith("/0"):
@@ -230,9 +232,12 @@ def _recall(items: list[_Item], history: Iterable[Entry]) -> None:
         elif entry.kind in ("void", "clawback"):
             # The first leg takes the amount off the partner's account (a debit).
             reversed_before[entry.source] += entry.amount.minor
+            if entry.txn_id.endswith("|risk"):
+                rejected.add(entry.source)
     for item in items:
         item.accrued = item.item_id in accrued
         item.approved = item.item_id in approved
+        item.rejected = item.item_id in rejected
         item.reversed_before = reversed_before.get(item.item_id, 0)
 
 
@@ -277,7 +282,7 @@ def _reverse(
     for item in items:
         share = shares.get((item.order_id, item.line_id)) or shares.get((item.order_id, None))
         taken = item.reversed_before
-        if share is not None:
+        if share is not None and not item.rejected:
             fraction, last_id, at = share
             # Cumulative, so a late partial reversal adds only its difference and a full one
             # takes back exactly what was earned.
@@ -391,7 +396,7 @@ def _reversed_shares(
 def _reject(run: _Run, items: list[_Item], blocked: set[str], reversed_now: dict[str, int]) -> None:
     """Risk blocked these orders: void what is left of their commission, if not yet approved."""
     for item in items:
-        if item.order_id not in blocked or item.approved:
+        if item.order_id not in blocked or item.approved or item.rejected:
             continue
         left = item.amount - reversed_now.get(item.item_id, 0)
         if left == 0:
@@ -421,7 +426,7 @@ def _approve(
     """Approve lines whose hold is over by the period's end, net of what was voided."""
     hold = {(c.id, c.version): (c.hold_days, c.timezone) for c in book.contracts}
     for item in items:
-        if item.approved or item.order_id in held:
+        if item.approved or item.rejected or item.order_id in held:
             continue
         days, tz = hold.get((item.contract_id, item.version), (0, "UTC"))
         release = shift(item.ts, tz=tz, days=days)
