@@ -7,6 +7,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,12 @@ HEADINGS = (
     "Reversals",
     "Exchange rates (units per USD)",
 )
+
+
+@pytest.fixture(autouse=True)
+def in_a_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo writes its ledger under the current directory: keep it out of the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="module")
