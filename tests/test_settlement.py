@@ -368,3 +368,166 @@ def test_a_refund_of_a_rejected_order_takes_nothing_more() -> None:
     assert february.entries == ()
     assert january.statements[0].voided == usd("10.00")
     assert store.balances()["expense", "USD"] == usd("0.00")
+
+
+def test_a_line_refund_is_a_share_of_the_line_as_the_shopper_paid_it() -> None:
+    placed = al.Orders.from_records(
+        [
+            {
+                "order_id": "o1",
+                "ts": "2026-01-05T00:00:00Z",
+                "amount": "110.00",
+                "tax": "10.00",
+                "currency": "USD",
+                "partner_id": "kol",
+            }
+        ]
+    )
+    detail = al.Lines.from_records(
+        [{"order_id": "o1", "line_id": "1", "amount": "110.00"}], orders=placed
+    )
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts, lines=detail)
+    assert int(table["commission"][0]) == 1000  # 10% of 100.00, tax left out
+
+    def voided(amount: str | None) -> al.Money:
+        refund = al.Reversals.from_records(
+            [
+                {
+                    "reversal_id": "r1",
+                    "order_id": "o1",
+                    "line_id": "1",
+                    "ts": "2026-01-10T00:00:00Z",
+                    "amount": amount,
+                }
+            ],
+            orders=placed,
+        )
+        result = st.settle(table, book=contracts, period=month(1), reversals=refund)
+        return result.statements[0].voided
+
+    # Refunding 55.00 of the 110.00 the shopper paid takes half the commission, 5.00; the
+    # whole 110.00 (or the line in full) takes all 10.00.
+    assert voided("55.00") == usd("5.00")
+    assert voided("110.00") == usd("10.00")
+    assert voided(None) == usd("10.00")
+
+
+def test_two_bonuses_of_one_period_are_two_entries() -> None:
+    plan = cm.add(
+        cm.percent("10%"),
+        cm.bonus("100", amount=usd("5"), period="month"),
+        cm.bonus("200", amount=usd("7"), period="month"),
+    )
+    contracts = book(plan, hold_days=0)
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "300.00"))
+    store = st.MemoryStore()
+    found = run_months(cm.compute(placed, contracts), contracts, range(1, 2), store)
+    # 30.00 commission and both bonuses reached (5.00 + 7.00): 42.00 paid, nothing left owed.
+    assert found["2026-01"].adjustments == usd("12.00")
+    assert found["2026-01"].paid == usd("42.00")
+    assert store.balances()["payable:kol", "USD"] == usd("0.00")
+    assert store.balances()["expense", "USD"] == usd("42.00")
+
+
+def test_the_minimum_payout_is_the_partners_own_contract() -> None:
+    contracts = cm.ContractBook(
+        [
+            *book(hold_days=0).contracts,
+            cm.Contract(
+                id="vip",
+                version=1,
+                applies_to=cm.partner("vip"),
+                currency="USD",
+                timezone="UTC",
+                plan=cm.percent("20%"),
+                effective_from=START,
+                hold_days=0,
+                minimum_payout=usd("500.00"),
+            ),
+        ]
+    )
+    placed = al.Orders.from_records(
+        [
+            {"order_id": o, "ts": "2026-01-05T00:00:00Z", "amount": "100.00", "currency": "USD"}
+            | {"partner_id": p}
+            for o, p in (("o1", "kol"), ("o2", "vip"))
+        ]
+    )
+    result = st.settle(cm.compute(placed, contracts), book=contracts, period=month(1))
+    by_partner = {s.partner_id: s for s in result.statements}
+    # kol's contract has no minimum: 10.00 paid. vip's 20.00 is under its own 500.00.
+    assert by_partner["kol"].paid == usd("10.00")
+    assert by_partner["vip"].carried == usd("20.00")
+    assert by_partner["vip"].reason == "under the minimum payout of 500.00 USD"
+
+
+def test_a_settled_balance_stops_producing_statements() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-03-10T10:00:00Z", "200.00"),
+    )
+    refunds = reversals(placed, ("r1", "o1", "2026-03-03T00:00:00Z", None))
+    found = run_months(
+        cm.compute(placed, book()), book(), range(1, 7), st.MemoryStore(), reversals=refunds
+    )
+    # March carries -10.00, April nets it and pays; May and June have nothing to say.
+    assert sorted(found) == ["2026-02", "2026-03", "2026-04"]
+
+
+@pytest.mark.parametrize(
+    ("rate", "error", "match"),
+    [
+        (0.1, TypeError, "floats are not exact"),
+        ("1.5", ValueError, r"in \[0, 1\)"),
+        ("-0.1", ValueError, r"in \[0, 1\)"),
+        ("ten", ValueError, "not a rate"),
+    ],
+)
+def test_bad_withholding_rates_are_refused(rate: Any, error: type[Exception], match: str) -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    with pytest.raises(error, match=match):
+        st.settle(
+            cm.compute(placed, book()), book=book(), period=month(1), withholding={"kol": rate}
+        )
+
+
+def test_withholding_as_a_percentage() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "250.00"))
+    contracts = book(hold_days=0)
+    result = st.settle(
+        cm.compute(placed, contracts), book=contracts, period=month(1), withholding={"kol": "10%"}
+    )
+    # 25.00 owed, 10% withheld: 2.50; 22.50 paid.
+    assert (result.statements[0].withheld, result.statements[0].paid) == (usd("2.50"), usd("22.50"))
+
+
+def test_unknown_risk_actions_are_refused() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    decisions: dict[str, Any] = {"o1": "hold"}
+    with pytest.raises(ValueError, match=r"unknown risk actions.*'hold'"):
+        st.settle(cm.compute(placed, book()), book=book(), period=month(1), decisions=decisions)
+
+
+def test_a_block_after_payment_claws_the_commission_back() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T10:00:00Z", "100.00"),
+        ("o2", "2026-02-05T10:00:00Z", "300.00"),
+    )
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts)
+    store = st.MemoryStore()
+    store.append(st.settle(table, book=contracts, period=month(1)))  # o1's 10.00 paid
+    february = st.settle(
+        table, book=contracts, period=month(2), store=store, decisions={"o1": "block"}
+    )
+    # Blocked after payment: o1's 10.00 is clawed back; o2's 30.00 earned: 20.00 paid.
+    assert figures(february.statements[0]) == (
+        "0.00",
+        "30.00",
+        "0.00",
+        "-10.00",
+        "20.00",
+        "20.00",
+        "0.00",
+    )

@@ -26,7 +26,7 @@ from alliance._kernels import decimal_to_ratio, round_quotient, rounding_mode
 from alliance._money import Money
 from alliance._periods import Period, from_micros, shift
 from alliance._schedules import PayoutSchedule
-from alliance._tables import Orders, Partners, Reversals
+from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission import Adjustment, CommissionTable, ContractBook, close_period
 from alliance.errors import CurrencyMismatch, DataError, Problem, SettlementError
 from alliance.settlement._ledger import Entry, EntryKind, Settlement, Statement, account
@@ -178,15 +178,53 @@ def settle(
     _recall(items, history)
     _accrue(run, items)
     reversed_now = _reverse(run, items, commissions, reversals, period)
-    blocked = {order for order, action in (decisions or {}).items() if action == "block"}
-    held = {order for order, action in (decisions or {}).items() if action == "review"}
+    actions = _checked_decisions(decisions)
+    rates = _checked_withholding(withholding)
+    blocked = {order for order, action in actions.items() if action == "block"}
+    held = {order for order, action in actions.items() if action == "review"}
     _reject(run, items, blocked, reversed_now)
     _approve(run, items, book, held, reversed_now)
     if adjustments is None:
         adjustments = close_period(commissions, book, period, reversals=reversals)
     _adjust(run, adjustments)
-    statements = _statements(run, store, history, book, partners, fx, schedule, withholding)
+    statements = _statements(run, store, history, items, book, partners, fx, schedule, rates)
     return Settlement(statements=tuple(statements), entries=tuple(run.entries))
+
+
+_ACTIONS = ("allow", "review", "block")
+
+
+def _checked_decisions(decisions: Mapping[str, Action] | None) -> dict[str, Action]:
+    """Risk decisions by order id, each one of the known actions."""
+    if decisions is None:
+        return {}
+    if not isinstance(decisions, Mapping):
+        raise TypeError(f"decisions must map order ids to actions, got {type(decisions).__name__}")
+    bad = {str(k): v for k, v in decisions.items() if v not in _ACTIONS}
+    if bad:
+        shown = ", ".join(f"{k}: {v!r}" for k, v in list(bad.items())[:5])
+        raise ValueError(f"unknown risk actions ({shown}); use one of {', '.join(_ACTIONS)}")
+    return {str(k): v for k, v in decisions.items()}
+
+
+def _checked_withholding(withholding: Mapping[str, Decimal | str] | None) -> dict[str, Decimal]:
+    """Withholding rates by partner id, exact, in [0, 1): ``"0.1"``, ``"10%"`` or a Decimal."""
+    rates: dict[str, Decimal] = {}
+    for partner_id, given in (withholding or {}).items():
+        if isinstance(given, float | bool) or not isinstance(given, Decimal | str | int):
+            raise TypeError(
+                f"withholding for {partner_id} must be a string or Decimal (a rate multiplies "
+                f"money; floats are not exact), got {given!r}"
+            )
+        text = str(given).strip()
+        try:
+            rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+        except ArithmeticError:
+            raise ValueError(f"withholding for {partner_id} is not a rate: {given!r}") from None
+        if not rate.is_finite() or not Decimal(0) <= rate < 1:
+            raise ValueError(f"withholding for {partner_id} must be in [0, 1), got {given!r}")
+        rates[str(partner_id)] = rate
+    return rates
 
 
 def _items(commissions: CommissionTable, period: Period) -> list[_Item]:
@@ -324,15 +362,13 @@ def _reversed_shares(
     order_row = {str(o): r for r, o in enumerate(orders["order_id"])}
     order_amount = orders["amount"]
     order_currency = orders["currency"]
+    # A line is worth its amount as given, in its order's currency, like the reversal.
+    lines = commissions.inputs.get("lines")
     line_amount: dict[tuple[str, str], int] = {}
-    for order_id, line_id, source, amount in zip(
-        commissions["order_id"],
-        commissions["line_id"],
-        commissions["source"],
-        commissions["base"],
-        strict=True,
-    ):
-        if source == "sale" and line_id is not None:
+    if isinstance(lines, Lines):
+        for order_id, line_id, amount in zip(
+            lines["order_id"], lines["line_id"], lines["amount"], strict=True
+        ):
             line_amount[str(order_id), str(line_id)] = int(amount)
     problems: list[Problem] = []
     taken: dict[tuple[str, str | None], int] = defaultdict(int)
@@ -363,7 +399,12 @@ def _reversed_shares(
         elif key in line_amount:
             worth[key] = line_amount[key]
         else:
-            problems.append(Problem(row, "line_id", line_id, f"order {order_id} has no such line"))
+            reason = (
+                f"order {order_id} has no such line"
+                if isinstance(lines, Lines)
+                else "a line reversal needs the commissions computed with lines="
+            )
+            problems.append(Problem(row, "line_id", line_id, reason))
             continue
         amount = record["amount"]
         if amount is None:
@@ -394,26 +435,30 @@ def _reversed_shares(
 
 
 def _reject(run: _Run, items: list[_Item], blocked: set[str], reversed_now: dict[str, int]) -> None:
-    """Risk blocked these orders: void what is left of their commission, if not yet approved."""
+    """Risk blocked these orders: void what is left of their commission, or claw it back.
+
+    A line not yet approved is voided; one already approved (locked, perhaps paid) is clawed
+    back into the next statement.
+    """
     for item in items:
-        if item.order_id not in blocked or item.approved or item.rejected:
+        if item.order_id not in blocked or item.rejected:
             continue
         left = item.amount - reversed_now.get(item.item_id, 0)
         if left == 0:
             continue
         amount = _money(left, item.currency)
+        kind: EntryKind = "clawback" if item.approved else "void"
+        holder = account("payable" if item.approved else "pending", item.partner_id)
         run.post(
-            f"void|{item.item_id}|risk",
-            "void",
-            [
-                (account("pending", item.partner_id), item.partner_id, amount),
-                (account("expense"), None, -amount),
-            ],
+            f"{kind}|{item.item_id}|risk",
+            kind,
+            [(holder, item.partner_id, amount), (account("expense"), None, -amount)],
             ts=run.period.end,
             source=item.item_id,
             memo=f"rejected: order {item.order_id} blocked by risk",
         )
         reversed_now[item.item_id] = item.amount
+        item.rejected = True
 
 
 def _approve(
@@ -451,6 +496,7 @@ def _approve(
 
 
 def _adjust(run: _Run, adjustments: Iterable[Adjustment]) -> None:
+    seen: dict[str, int] = defaultdict(int)
     for adjustment in adjustments:
         if not isinstance(adjustment, Adjustment):
             raise TypeError(f"adjustments must be commission.Adjustment, got {adjustment!r}")
@@ -459,6 +505,10 @@ def _adjust(run: _Run, adjustments: Iterable[Adjustment]) -> None:
             continue
         partner_id = adjustment.partner_id
         source = f"{adjustment.kind}|{partner_id}|{adjustment.contract_id}|{adjustment.period}"
+        # Two bonuses of one contract and period are two adjustments: number them, in order.
+        seen[source] += 1
+        if seen[source] > 1:
+            source = f"{source}|{seen[source]}"
         run.post(
             f"adjustment|{source}",
             "adjustment",
@@ -522,27 +572,35 @@ def _statements(
     run: _Run,
     store: Store | None,
     history: Iterable[Entry],
+    items: list[_Item],
     book: ContractBook,
     partners: Partners | None,
     fx: FxRates | None,
     schedule: PayoutSchedule | None,
-    withholding: Mapping[str, Decimal | str] | None,
+    withholding: Mapping[str, Decimal],
 ) -> list[Statement]:
     period = run.period
     stored = {s.statement_id: s for s in (store.statements() if store is not None else ())}
     figures = _figures([*history, *run.entries], period.label)
     keys = set(figures)
-    keys |= {(s.partner_id, s.currency) for s in stored.values() if s.carried.minor != 0}
+    latest: dict[tuple[str, str], Statement] = {}
+    for statement in stored.values():
+        key = (statement.partner_id, statement.currency)
+        if key not in latest or statement.period.end >= latest[key].period.end:
+            latest[key] = statement
+    keys |= {key for key, statement in latest.items() if statement.carried.minor != 0}
     keys |= {(s.partner_id, s.currency) for s in stored.values() if s.period.label == period.label}
     payout_currency: dict[str, str] = {}
     if partners is not None:
         pairs = zip(partners["partner_id"], partners["payout_currency"], strict=True)
         payout_currency = {str(p): str(c) for p, c in pairs if c is not None}
-    minimum: dict[str, int] = defaultdict(int)
-    for contract in book.contracts:
-        if contract.minimum_payout is not None:
-            code = contract.currency
-            minimum[code] = max(minimum[code], contract.minimum_payout.minor)
+    # The minimum payout of the contract version under which the partner last earned.
+    terms = {(c.id, c.version): c for c in book.contracts}
+    minimum: dict[tuple[str, str], int] = {}
+    for item in sorted(items, key=lambda i: i.ts):
+        version = terms.get((item.contract_id, item.version))
+        floor = None if version is None else version.minimum_payout
+        minimum[item.partner_id, item.currency] = 0 if floor is None else floor.minor
     paid_at = _payout_date(period, schedule)
     statements = []
     for partner_id, code in sorted(keys):
@@ -561,10 +619,11 @@ def _statements(
             reason = f"no payout date for {period.label}"
         elif closing <= 0:
             reason = "nothing owed" if closing == 0 else "negative balance carried"
-        elif closing < minimum[code]:
-            reason = f"under the minimum payout of {Money.from_minor(minimum[code], code)}"
+        elif closing < minimum.get((partner_id, code), 0):
+            floor_text = Money.from_minor(minimum[partner_id, code], code)
+            reason = f"under the minimum payout of {floor_text}"
         withheld = 0
-        rate = Decimal(str((withholding or {}).get(partner_id, "0")))
+        rate = withholding.get(partner_id, Decimal(0))
         if reason is None and rate:
             numerator, denominator = decimal_to_ratio(rate)
             withheld = int(round_quotient(closing * numerator, denominator, rounding_mode("floor")))
