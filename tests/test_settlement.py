@@ -531,3 +531,28 @@ def test_a_block_after_payment_claws_the_commission_back() -> None:
         "20.00",
         "0.00",
     )
+
+
+def test_a_late_refund_corrects_the_guarantee_top_up() -> None:
+    plan = cm.guarantee(cm.percent("10%"), minimum=usd("100.00"), period="month")
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "300.00"))
+    contracts = book(plan, hold_days=0)
+    table = cm.compute(placed, contracts)
+    store = st.MemoryStore()
+    store.append(st.settle(table, book=contracts, period=month(1)))  # 30.00 + 70.00 paid
+    # The order is refunded in full, dated January, after January was settled. Settled
+    # again, January owes a 100.00 top-up (nothing earned): the 30.00 is clawed back and the
+    # top-up rises by 30.00, both booked into February, the next open statement.
+    late = reversals(placed, ("r1", "o1", "2026-01-20T00:00:00Z", None))
+    again = st.settle(table, book=contracts, period=month(1), store=store, reversals=late)
+    assert sorted((e.kind, e.account, str(e.amount.amount), e.period) for e in again.entries) == [
+        ("adjustment", "expense", "30.00", "2026-02"),
+        ("adjustment", "payable:kol", "-30.00", "2026-02"),
+        ("clawback", "expense", "-30.00", "2026-02"),
+        ("clawback", "payable:kol", "30.00", "2026-02"),
+    ]
+    store.append(again)
+    assert store.balances()["expense", "USD"] == usd("100.00")
+    assert (
+        st.settle(table, book=contracts, period=month(1), store=store, reversals=late).entries == ()
+    )

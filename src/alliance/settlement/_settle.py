@@ -186,7 +186,7 @@ def settle(
     _approve(run, items, book, held, reversed_now)
     if adjustments is None:
         adjustments = close_period(commissions, book, period, reversals=reversals)
-    _adjust(run, adjustments)
+    _adjust(run, adjustments, history)
     statements = _statements(run, store, history, items, book, partners, fx, schedule, rates)
     return Settlement(statements=tuple(statements), entries=tuple(run.entries))
 
@@ -495,22 +495,53 @@ def _approve(
         item.approved = True
 
 
-def _adjust(run: _Run, adjustments: Iterable[Adjustment]) -> None:
+def _adjust(run: _Run, adjustments: Iterable[Adjustment], history: Iterable[Entry]) -> None:
+    """Book the period's close adjustments; on a later run, only what changed.
+
+    An adjustment is owed in full once: when the close is run again (a late reversal changed a
+    guarantee's shortfall, a bonus is no longer reached) the difference from what was booked
+    is added, and an adjustment no longer due is taken back.
+    """
+    label = run.period.label
+    due: dict[str, Adjustment] = {}
     seen: dict[str, int] = defaultdict(int)
     for adjustment in adjustments:
         if not isinstance(adjustment, Adjustment):
             raise TypeError(f"adjustments must be commission.Adjustment, got {adjustment!r}")
-        amount = adjustment.amount
-        if amount.minor == 0:
-            continue
-        partner_id = adjustment.partner_id
-        source = f"{adjustment.kind}|{partner_id}|{adjustment.contract_id}|{adjustment.period}"
+        key = (
+            f"{adjustment.kind}|{adjustment.partner_id}|{adjustment.contract_id}"
+            f"|{adjustment.period}"
+        )
         # Two bonuses of one contract and period are two adjustments: number them, in order.
-        seen[source] += 1
-        if seen[source] > 1:
-            source = f"{source}|{seen[source]}"
+        seen[key] += 1
+        due[f"{key}|{seen[key]}"] = adjustment
+    booked: dict[str, tuple[int, int, str, str, str]] = {}
+    for entry in history:
+        if entry.kind != "adjustment" or not entry.account.startswith("payable:"):
+            continue
+        total, count, *_ = booked.get(entry.source, (0, 0, "", "", ""))
+        booked[entry.source] = (
+            total - entry.amount.minor,
+            count + 1,
+            entry.partner_id or "",
+            entry.memo,
+            entry.amount.currency,
+        )
+    gone = [source for source in booked if source.split("|")[3] == label and source not in due]
+    for source in [*due, *gone]:
+        owed = due.get(source)
+        before, count, partner_id, memo, code = booked.get(source, (0, 0, "", "", ""))
+        if owed is not None:
+            partner_id, memo = owed.partner_id, owed.reason
+            code, target = owed.amount.currency, owed.amount.minor
+        else:
+            target, memo = 0, f"no longer due: {memo}"
+        delta = target - before
+        if delta == 0:
+            continue
+        amount = _money(delta, code)
         run.post(
-            f"adjustment|{source}",
+            f"adjustment|{source}" + (f"|{count}" if count else ""),
             "adjustment",
             [
                 (account("expense"), None, amount),
@@ -518,7 +549,7 @@ def _adjust(run: _Run, adjustments: Iterable[Adjustment]) -> None:
             ],
             ts=run.period.end,
             source=source,
-            memo=adjustment.reason,
+            memo=memo,
         )
 
 
