@@ -9,7 +9,7 @@ the cent computed over ten million rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Overflow, Underflow
 from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
@@ -166,6 +166,10 @@ def decimal_to_ratio(value: Decimal) -> tuple[int, int]:
     return numerator, 10**-exponent
 
 
+#: Decimal arithmetic that never rounds: an operation that would raises `Inexact` instead.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Overflow, Underflow])
+
+
 def decimal_to_minor(value: Decimal, exponent: int, mode: RoundingMode | None) -> int:
     """Express a decimal amount in minor units of ``exponent`` decimal places.
 
@@ -180,6 +184,15 @@ def decimal_to_minor(value: Decimal, exponent: int, mode: RoundingMode | None) -
     Raises:
         InvalidAmount: ``mode`` is ``None`` and the amount is finer than the minor unit.
     """
+    if value.is_finite():
+        # The common case, an amount already in whole minor units, without building digits;
+        # the context refuses to round, so a result is always exact.
+        try:
+            scaled = value.scaleb(exponent, context=_EXACT)
+            if scaled == scaled.to_integral_value(context=_EXACT):
+                return int(scaled)
+        except (Inexact, Overflow, Underflow):
+            pass
     numerator, denominator = decimal_to_ratio(value)
     scale: int = 10**exponent
     numerator *= scale
