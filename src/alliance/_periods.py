@@ -259,7 +259,12 @@ def shift(
         '2026-03-31T13:00:00-04:00'
     """
     local = require_aware(ts).astimezone(zone(tz))
-    calendar = relativedelta(years=years, months=months, weeks=weeks, days=days)
+    if years or months:
+        calendar: relativedelta | timedelta = relativedelta(
+            years=years, months=months, weeks=weeks, days=days
+        )
+    else:  # days and weeks move a naive wall time exactly as a timedelta does, only faster
+        calendar = timedelta(weeks=weeks, days=days)
     if calendar:
         wall = local.replace(tzinfo=None) + calendar
         local = _resolve(wall, local.tzinfo or UTC, local.fold)

@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from alliance._fx import FxRates
 from alliance._kernels import decimal_to_ratio, round_quotient, rounding_mode
 from alliance._money import Money
-from alliance._periods import Period, from_micros, shift
+from alliance._periods import Period, shift
 from alliance._schedules import PayoutSchedule
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission import Adjustment, CommissionTable, ContractBook, close_period
@@ -33,6 +33,8 @@ from alliance.settlement._ledger import Entry, EntryKind, Settlement, Statement,
 from alliance.settlement._store import Store
 
 __all__ = ["Action", "settle"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: What a risk decision does to an order's commission: pay it, hold it, or reject it.
 Action = Literal["allow", "review", "block"]
@@ -230,27 +232,40 @@ def _checked_withholding(withholding: Mapping[str, Decimal | str] | None) -> dic
 def _items(commissions: CommissionTable, period: Period) -> list[_Item]:
     """The commission lines placed before the period's end."""
     columns = commissions.columns
-    end = period.end_us
+    rows = np.flatnonzero(columns["ts"] < period.end_us)
+
+    def values(name: str) -> list[Any]:
+        listed: list[Any] = columns[name][rows].tolist()  # one conversion per column
+        return listed
+
     found = []
-    for row in np.flatnonzero(columns["ts"] < end).tolist():
-        source = str(columns["source"][row])
-        order_id = str(columns["order_id"][row])
-        line = columns["line_id"][row]
-        partner_id = str(columns["partner_id"][row])
+    for source, order_id, line, partner_id, contract_id, version, code, ts, amount, base in zip(
+        values("source"),
+        values("order_id"),
+        values("line_id"),
+        values("partner_id"),
+        values("contract_id"),
+        values("version"),
+        values("currency"),
+        values("ts"),
+        values("commission"),
+        values("base"),
+        strict=True,
+    ):
         line_id = None if line is None else str(line)
         found.append(
             _Item(
                 item_id=f"{source}|{order_id}|{line_id or '-'}|{partner_id}",
-                partner_id=partner_id,
-                contract_id=str(columns["contract_id"][row]),
-                version=int(columns["version"][row]),
-                currency=str(columns["currency"][row]),
-                order_id=order_id,
+                partner_id=str(partner_id),
+                contract_id=str(contract_id),
+                version=int(version),
+                currency=str(code),
+                order_id=str(order_id),
                 line_id=line_id,
-                ts=from_micros(int(columns["ts"][row])),
-                amount=int(columns["commission"][row]),
-                base=int(columns["base"][row]),
-                source=source,
+                ts=_EPOCH + timedelta(microseconds=ts),
+                amount=int(amount),
+                base=int(base),
+                source=str(source),
             )
         )
     return found
