@@ -556,3 +556,28 @@ def test_a_late_refund_corrects_the_guarantee_top_up() -> None:
     assert (
         st.settle(table, book=contracts, period=month(1), store=store, reversals=late).entries == ()
     )
+
+
+def test_every_reversal_so_far_must_be_passed() -> None:
+    placed = orders(("o1", "2026-01-05T10:00:00Z", "100.00"))
+    table = cm.compute(placed, book())
+    store = st.MemoryStore()
+    first = reversals(placed, ("r1", "o1", "2026-01-20T00:00:00Z", "25.00"))
+    store.append(st.settle(table, book=book(), period=month(1), store=store, reversals=first))
+    # February passes only the new refund: r1, already in the ledger, is missing. Measured
+    # alone, r2 would look like the first quarter of the order: refused instead.
+    second = reversals(placed, ("r2", "o1", "2026-02-01T00:00:00Z", "25.00"))
+    with pytest.raises(SettlementError, match="r1 that were not passed"):
+        st.settle(table, book=book(), period=month(2), store=store, reversals=second)
+    both = reversals(
+        placed,
+        ("r1", "o1", "2026-01-20T00:00:00Z", "25.00"),
+        ("r2", "o1", "2026-02-01T00:00:00Z", "25.00"),
+    )
+    february = st.settle(table, book=book(), period=month(2), store=store, reversals=both)
+    # Half the order reversed: 5.00 of the 10.00; 2.50 was voided in January, 2.50 more now,
+    # and the 5.00 left is approved on 4 February.
+    assert (february.statements[0].voided, february.statements[0].approved) == (
+        usd("2.50"),
+        usd("5.00"),
+    )

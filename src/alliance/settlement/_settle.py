@@ -73,6 +73,9 @@ class _Run:
     #: later than `period`: what happens now for it is booked there, not in a locked one.
     reopened: dict[tuple[str, str], Period] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    #: Transactions of voids and clawbacks already in the ledger (their ids end in the
+    #: reversal's id, or in ``risk``).
+    reversal_txns: set[str] = field(default_factory=set)
 
     def booking(self, partner_id: str, currency: str) -> Period:
         """The period a partner's new entry in ``currency`` is booked in."""
@@ -175,6 +178,7 @@ def settle(
     known = store.entry_ids() if store is not None else frozenset()
     history = store.entries() if store is not None else ()
     run = _Run(period=period, known=known)
+    run.reversal_txns = {e.txn_id for e in history if e.kind in ("void", "clawback")}
     _reopen(run, store.statements() if store is not None else ())
     items = _items(commissions, period)
     _recall(items, history)
@@ -325,6 +329,7 @@ def _reverse(
     period: Period,
 ) -> dict[str, int]:
     """Void or claw back each line's share of the reversals so far; the total per line."""
+    _require_every_reversal(run, reversals)
     if reversals is None or len(reversals) == 0:
         return {item.item_id: item.reversed_before for item in items}
     orders = commissions.inputs.get("orders")
@@ -348,6 +353,23 @@ def _reverse(
                 taken += delta
         total[item.item_id] = taken
     return total
+
+
+def _require_every_reversal(run: _Run, reversals: Reversals | None) -> None:
+    """Refuse reversals that leave out ones the ledger already took into account.
+
+    Shares are cumulative: each run needs every reversal so far, or a later partial one would
+    be measured against too little.
+    """
+    given = {str(r) for r in reversals["reversal_id"]} if reversals is not None else set()
+    booked = {txn.rsplit("|", 1)[1] for txn in run.reversal_txns if not txn.endswith("|risk")}
+    missing = sorted(booked - given)
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise SettlementError(
+            f"the ledger holds reversals {shown} that were not passed; pass every reversal so "
+            "far, not only the new ones"
+        )
 
 
 def _post_reversal(run: _Run, item: _Item, delta: int, last_id: str, at: datetime) -> None:
