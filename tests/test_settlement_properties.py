@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -81,8 +83,23 @@ def _sum(values: list[al.Money]) -> int:
 @settings(max_examples=40, deadline=None)
 @given(programmes())
 def test_settlement_balances_replays_to_nothing_and_conserves_money(case: dict[str, Any]) -> None:
+    check_programme(case, st.MemoryStore())
+
+
+@settings(max_examples=10, deadline=None)
+@given(programmes())
+def test_the_sqlite_ledger_settles_as_the_memory_one(case: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder, st.SQLiteStore(Path(folder) / "l.db") as store:
+        check_programme(case, store)
+        memory = st.MemoryStore()
+        check_programme(case, memory)
+        assert store.entries() == memory.entries()
+        assert store.statements() == memory.statements()
+
+
+def check_programme(case: dict[str, Any], store: st.Store) -> None:
+    """Settle six months into ``store``, checking each step, then the money."""
     table = cm.compute(case["orders"], case["book"])
-    store = st.MemoryStore()
     for number in MONTHS:
         period = al.Period.month(2026, number, tz="UTC")
         options = {
