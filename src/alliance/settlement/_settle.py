@@ -76,6 +76,8 @@ class _Run:
     #: Transactions of voids and clawbacks already in the ledger (their ids end in the
     #: reversal's id, or in ``risk``).
     reversal_txns: set[str] = field(default_factory=set)
+    #: Transactions added by this run.
+    posted: set[str] = field(default_factory=set)
 
     def booking(self, partner_id: str, currency: str) -> Period:
         """The period a partner's new entry in ``currency`` is booked in."""
@@ -95,8 +97,9 @@ class _Run:
 
         The transaction is booked where its partner's next statement will take it.
         """
-        if f"{txn_id}/0" in self.known:
+        if f"{txn_id}/0" in self.known or txn_id in self.posted:
             return False
+        self.posted.add(txn_id)
         legs = list(legs)
         owner = next((p for _, p, _ in legs if p is not None), None)
         booked = self.period if owner is None else self.booking(owner, legs[0][2].currency)
