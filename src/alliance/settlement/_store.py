@@ -348,7 +348,9 @@ _MONEY_COLUMNS = ", ".join(
 # Amounts are exact decimal text (as `Money` writes them in JSON) beside their currency code;
 # entries also keep the amount in integer minor units, which SQL can sum exactly. Instants are
 # ISO 8601 text with their UTC offset (the instant and the JSON of the model), beside the IANA
-# zone they were given in, if any (see `_instant`). A period is its JSON.
+# zone they were given in, if any (see `_instant`). A period is its JSON. Entries have no index
+# beyond their id: a ledger is written far more than it is filtered, and each index costs every
+# write (settling writes several entries per commission line), while a filter scans quickly.
 _SCHEMA = (
     """CREATE TABLE entries (
         seq INTEGER PRIMARY KEY,
@@ -366,8 +368,6 @@ _SCHEMA = (
         source TEXT NOT NULL,
         memo TEXT NOT NULL
     )""",
-    "CREATE INDEX entries_by_partner ON entries (partner_id, period)",
-    "CREATE INDEX entries_by_period ON entries (period)",
     f"""CREATE TABLE statements (
         seq INTEGER PRIMARY KEY,
         statement_id TEXT NOT NULL UNIQUE,
