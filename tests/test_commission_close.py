@@ -323,3 +323,26 @@ def test_close_period_needs_a_table_made_by_compute() -> None:
         ValueError, match=r"close_period needs a CommissionTable made by compute\(\)"
     ):
         cm.close_period(bare, book(WHOLE), OCTOBER)
+
+
+@pytest.mark.parametrize(
+    ("reversed_volume", "expected"),
+    [("excluded", []), ("counted", [("p1", "bonus", "20.00 USD")])],
+)
+def test_a_contract_may_count_reversed_volume_at_close(
+    reversed_volume: str, expected: list[tuple[str, str, str]]
+) -> None:
+    plan = cm.add(cm.percent("10%"), cm.bonus("200", amount=usd("20"), period="month"))
+    contracts = cm.ContractBook(
+        [book(plan).contracts[0].model_copy(update={"reversed_volume": reversed_volume})]
+    )
+    placed = orders(
+        ("a", "2026-10-02T10:00:00Z", "150.00"), ("b", "2026-10-03T10:00:00Z", "100.00")
+    )
+    refund = reversals(placed, {"order_id": "b"})
+    adjustments = cm.close_period(
+        cm.compute(placed, contracts), contracts, OCTOBER, reversals=refund
+    )
+    # b (100.00) is refunded in full. Excluded, October's volume is 150.00, under the 200.00
+    # threshold: no bonus. Counted, it is 250.00: the 20.00 bonus is due.
+    assert summary(adjustments) == expected

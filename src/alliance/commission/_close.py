@@ -107,6 +107,8 @@ def close_period(
             picked &= commissions["partner_id"] == partner
         return picked
 
+    reversals = _netted(commissions, book, reversals)
+
     # 1. True-ups.
     whole = [c for c in book.contracts if any(t.mode == "whole" for t in _nodes(c, Tiered, kind))]
     if whole:
@@ -298,6 +300,19 @@ def _kept(table: CommissionTable, rows: Any, amounts: Any) -> Fraction:
     ):
         total += Fraction(amount * (base - gone), base) if base > 0 else Fraction(amount)
     return total
+
+
+def _netted(
+    commissions: CommissionTable, book: ContractBook, reversals: Reversals | None
+) -> Reversals | None:
+    """The reversals that leave the close volume: not those of contracts that count them."""
+    counted = {c.id for c in book.contracts if c.reversed_volume == "counted"}
+    if reversals is None or not counted:
+        return reversals
+    under = np.isin(commissions["contract_id"], sorted(counted))
+    gross_orders = set(commissions["order_id"][under].tolist())
+    keep = np.array([str(o) not in gross_orders for o in reversals["order_id"]], dtype=bool)
+    return reversals.take(keep)
 
 
 def _volume(commissions: CommissionTable, rows: Any, basis: str) -> int:

@@ -134,6 +134,9 @@ class Contract(_Frozen):
         minimum_payout: Balance below which payment is carried forward.
         rounding: Rounding mode for the one rounding of each order's commission.
         rate_lock: Terms in force at order time (default) or at click time.
+        reversed_volume: At period close, whether reversed sales leave the volume that tiers
+            and bonuses are measured on (``"excluded"``, the default) or still count
+            (``"counted"``). Their commission is reversed either way.
         period: Settlement period that commission rows are labelled with.
         name: Optional display name.
     """
@@ -152,6 +155,7 @@ class Contract(_Frozen):
     minimum_payout: Money | None = None
     rounding: RoundingMode = "half_even"
     rate_lock: Literal["order", "click"] = "order"
+    reversed_volume: Literal["excluded", "counted"] = "excluded"
     period: PeriodKind = "month"
     name: str | None = None
 
