@@ -28,6 +28,7 @@ __all__ = [
     "mul_div_round",
     "round_quotient",
     "rounding_mode",
+    "runs",
     "spread_minor",
 ]
 
@@ -449,6 +450,16 @@ def _allocate(
     return result
 
 
+def runs(values: npt.NDArray[Any]) -> tuple[Int64Array, Int64Array]:
+    """Runs of equal adjacent values: each run's first position, and each position's run."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    fresh = np.ones(values.size, dtype=bool)
+    fresh[1:] = values[1:] != values[:-1]
+    run_of: Int64Array = np.cumsum(fresh, dtype=np.int64) - 1
+    return np.flatnonzero(fresh).astype(np.int64, copy=False), run_of
+
+
 @dataclass(frozen=True)
 class _Runs:
     """Rows in group order (each group's rows adjacent), as the engine keeps order lines.
@@ -472,10 +483,7 @@ class _Runs:
             return None
         if not bool(np.all(groups[1:] >= groups[:-1])):
             return None
-        fresh = np.ones(groups.size, dtype=bool)
-        fresh[1:] = groups[1:] != groups[:-1]
-        starts = np.flatnonzero(fresh)
-        run_of = np.cumsum(fresh) - 1
+        starts, run_of = runs(groups)
         return cls(starts, groups[starts], run_of, np.diff(starts, append=groups.size))
 
     def best(

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alliance._currency import currency as lookup_currency
 from alliance._frames import optional_import
 from alliance._fx import FxRates
-from alliance._kernels import INT64_MAX, mul_div_round, round_quotient, spread_minor
+from alliance._kernels import INT64_MAX, mul_div_round, round_quotient, runs, spread_minor
 from alliance._models import Order, OrderLine
 from alliance._money import Money
 from alliance._periods import from_micros, period_index
@@ -395,17 +395,13 @@ def _round_per_order(
     if rows.size == 1:  # one line is its order's total: nothing to add up or split
         return round_quotient(exact, scale, mode).astype(np.int64, copy=False)
     # An order's lines are adjacent among ascending rows: find the groups in one pass.
-    order_rows = frame.order_row[rows]
-    first = np.ones(rows.size, dtype=bool)
-    first[1:] = order_rows[1:] != order_rows[:-1]
-    starts = np.flatnonzero(first)
+    starts, groups = runs(frame.order_row[rows])
     if int(np.abs(exact).max()) > INT64_MAX // max(rows.size, 1):
         raise MoneyOverflow("an order's commission is past int64 at the plan's precision")
     totals = np.add.reduceat(exact, starts)
     rounded = round_quotient(totals, scale, mode)
     if starts.size == rows.size:  # one line per order: nothing to split
         return rounded.astype(np.int64, copy=False)
-    groups = np.cumsum(first) - 1
     return spread_minor(rounded, np.where(exact > 0, exact, 0), groups)
 
 

@@ -28,6 +28,7 @@ from alliance._kernels import (
 from alliance._memo import IdentityCache
 from alliance._periods import from_micros, shift
 from alliance.commission._contracts import Contract
+from alliance.commission._lines import with_missing
 from alliance.commission._rules import (
     Add,
     Bonus,
@@ -108,11 +109,10 @@ def _matches(condition: Condition, run: Evaluation, rows: Rows) -> npt.NDArray[n
     return mask
 
 
-def _order_sums(values: IntArray, groups: IntArray, count: int) -> IntArray:
+def _order_sums(values: IntArray, starts: IntArray) -> IntArray:
     """Per order, the sum of its lines' values (an order's lines are adjacent, see `_by_order`)."""
-    if count == 0:
+    if starts.size == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.diff(groups, prepend=-1))
     return np.add.reduceat(values, starts).astype(np.int64, copy=False)
 
 
@@ -146,7 +146,7 @@ def _flat(run: Evaluation, rule: Flat | PerLead, rows: Rows, path: str) -> IntAr
         return np.full(rows.size, amount, dtype=np.int64)
     if per == "unit":
         return _checked_product(run.frame.quantity[rows], amount)
-    distinct, groups = _by_order(run.frame, rows)
+    distinct, groups, _ = _by_order(run.frame, rows)
     totals = np.full(distinct.size, amount, dtype=np.int64)
     return spread_minor(totals, run.frame.base[rows].astype(np.int64, copy=False), groups)
 
@@ -285,8 +285,8 @@ def _cap(run: Evaluation, rule: Cap, rows: Rows, path: str) -> IntArray:
         values = np.minimum(values, limit)
     if rule.per_order is None and rule.per_period is None:
         return values
-    distinct, groups = _by_order(run.frame, rows)
-    totals = _order_sums(values, groups, distinct.size)
+    _, groups, starts = _by_order(run.frame, rows)
+    totals = _order_sums(values, starts)
     capped = totals.copy()
     if rule.per_order is not None:
         limit = run.money_scaled(rule.per_order)
@@ -295,7 +295,7 @@ def _cap(run: Evaluation, rule: Cap, rows: Rows, path: str) -> IntArray:
             run.note(rows[over[groups]], f"per-order cap {rule.per_order} hit")
         capped = np.minimum(capped, limit)
     if rule.per_period is not None:
-        capped = _period_cap(run, rule, rows, path, distinct, groups, capped)
+        capped = _period_cap(run, rule, rows, path, starts, groups, capped)
     changed = capped != totals
     if not changed.any():
         return values
@@ -312,7 +312,7 @@ def _period_cap(
     rule: Cap,
     rows: Rows,
     path: str,
-    distinct: IntArray,
+    starts: IntArray,
     groups: IntArray,
     totals: IntArray,
 ) -> IntArray:
@@ -320,14 +320,13 @@ def _period_cap(
     if rule.per_period is None:  # pragma: no cover - the caller checks
         return totals
     frame = run.frame
-    first_line = np.zeros(distinct.size, dtype=np.intp)
-    first_line[groups[::-1]] = np.arange(rows.size)[::-1]
-    order_rows = rows[first_line]
+    order_rows = rows[starts]  # each order's first line
     labels = period_labels(run, order_rows, rule.period)
+    partners = with_missing(frame.partner_names)[frame.partner_code[order_rows]]
     keys = np.array(
         [
             f"cap|{run.contract.id}|{path}|{p}|{label}"
-            for p, label in zip(frame.partner[order_rows], labels, strict=True)
+            for p, label in zip(partners, labels, strict=True)
         ],
         dtype=object,
     )
@@ -335,7 +334,7 @@ def _period_cap(
     paid = totals.copy()
     # Orders are visited in line order (ts, id), which the frame is sorted by.
     used: dict[str, int] = {}
-    for position in np.argsort(first_line, kind="stable"):
+    for position in range(starts.size):
         key = str(keys[position])
         if key not in used:
             carried = run.state.paid.get(key, Decimal(0))
@@ -358,8 +357,8 @@ def _period_cap(
 
 def _floor(run: Evaluation, rule: Floor, rows: Rows, path: str) -> IntArray:
     values = evaluate_plan(run, rule.rule, rows, f"{path}.rule")
-    distinct, groups = _by_order(run.frame, rows)
-    totals = _order_sums(values, groups, distinct.size)
+    _, groups, starts = _by_order(run.frame, rows)
+    totals = _order_sums(values, starts)
     minimum = run.money_scaled(rule.minimum)
     raised = totals < minimum
     if not raised.any():

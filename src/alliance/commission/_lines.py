@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._fx import FxRates
-from alliance._kernels import spread_minor
+from alliance._kernels import runs, spread_minor
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission._contracts import (
     Contract,
@@ -31,7 +31,7 @@ from alliance.commission._contracts import (
 )
 from alliance.errors import DataError, Problem
 
-__all__ = ["LineFacts", "LineFrame", "flatten", "resolve_contracts", "runs"]
+__all__ = ["LineFacts", "LineFrame", "flatten", "resolve_contracts"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -572,17 +572,6 @@ def _positions(haystack: ObjArray, needles: ObjArray) -> IntArray:
 def with_missing(categories: ObjArray) -> ObjArray:
     """Categories with ``None`` at the end, so that code -1 decodes to ``None``."""
     return np.concatenate([categories, np.array([None], dtype=object)])
-
-
-def runs(values: IntArray) -> tuple[IntArray, IntArray]:
-    """Runs of equal adjacent values: each run's first position, and each position's run."""
-    if values.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    fresh = np.ones(values.size, dtype=bool)
-    fresh[1:] = values[1:] != values[:-1]
-    return np.flatnonzero(fresh).astype(np.int64, copy=False), np.cumsum(fresh).astype(
-        np.int64, copy=False
-    ) - 1
 
 
 def _click_times(orders: Orders) -> tuple[IntArray, BoolArray]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alliance._kernels import INT64_MAX, decimal_to_ratio
+from alliance._kernels import INT64_MAX, decimal_to_ratio, runs
 from alliance._memo import IdentityCache
 from alliance.commission._contracts import Contract
 from alliance.commission._lines import LineFrame
@@ -182,16 +182,14 @@ def _checked_product(values: IntArray, factor: int) -> IntArray:
     return values * factor
 
 
-def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray]:
-    """For the given lines: the distinct orders (order rows) and each line's group number.
+def _by_order(frame: LineFrame, rows: Rows) -> tuple[IntArray, IntArray, IntArray]:
+    """For the given lines: the distinct orders, each line's group, each group's first line.
+
+    The orders are order rows; a group's first line is a position among ``rows``.
 
     ``rows`` are ascending positions, and an order's lines are adjacent in the frame, so an
     order's lines are adjacent among ``rows`` too: one pass finds the groups, no sort.
     """
     order_rows = frame.order_row[rows]
-    if order_rows.size == 0:
-        return order_rows.astype(np.int64, copy=False), np.zeros(0, dtype=np.int64)
-    starts = np.ones(order_rows.size, dtype=bool)
-    starts[1:] = order_rows[1:] != order_rows[:-1]
-    groups = np.cumsum(starts) - 1
-    return order_rows[starts].astype(np.int64, copy=False), groups.astype(np.int64, copy=False)
+    starts, groups = runs(order_rows)
+    return order_rows[starts].astype(np.int64, copy=False), groups, starts

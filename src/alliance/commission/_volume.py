@@ -8,10 +8,9 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from alliance._kernels import decimal_to_ratio, mul_div_round
+from alliance._kernels import decimal_to_ratio, mul_div_round, runs
 from alliance._memo import IdentityCache
 from alliance._periods import period_index
-from alliance.commission._lines import runs
 from alliance.commission._rules import (
     Tiered,
 )
