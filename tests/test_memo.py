@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from alliance._memo import IdentityCache
+import gc
+
+from alliance._memo import IdentityCache, collector_paused
 
 
 class Plan:
@@ -37,3 +39,23 @@ def test_the_cache_holds_its_objects_and_empties_past_its_size() -> None:
     kept = Plan(7)
     assert cache.get(kept, lambda plan: plan.value) == 7
     assert cache.get(kept, lambda plan: -1) == 7
+
+
+def test_the_collector_is_paused_in_the_block_and_restored_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collector_paused():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -25,6 +25,7 @@ from alliance._periods import (
     periods_between,
     require_aware,
     shift,
+    shift_days_us,
     to_micros,
     zone,
 )
@@ -930,3 +931,60 @@ def test_payout_schedule_refuses_fractions_of_a_second() -> None:
             tz="UTC",
             dtstart=datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
         )
+
+
+# -- shift_days_us: shift by days over int64 instants ------------------------------------------
+
+ZONES_WITH_CHANGES = [
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",  # a 30-minute change
+    "Pacific/Apia",  # skipped 30 December 2011 entirely
+    "America/Santiago",
+    "Asia/Shanghai",
+    "UTC",
+]
+
+
+def _one_by_one(stamps: npt.NDArray[np.int64], tz: str, days: int) -> list[int]:
+    return [to_micros(shift(from_micros(int(t), tz), tz=tz, days=days)) for t in stamps]
+
+
+@pytest.mark.parametrize("tz", ZONES_WITH_CHANGES)
+@pytest.mark.parametrize("days", [1, 14, 30, -7])
+def test_shift_days_us_equals_shift_around_every_change(tz: str, days: int) -> None:
+    # Every 10 minutes across the 2011 and 2026 changes, and a spread over 19 years.
+    dense = np.concatenate(
+        [
+            np.arange(1_299_200_000_000_000, 1_302_000_000_000_000, 600_000_000),
+            np.arange(1_325_000_000_000_000, 1_325_500_000_000_000, 600_000_000),
+            np.arange(1_772_900_000_000_000, 1_773_500_000_000_000, 600_000_000),
+        ]
+    )
+    spread = np.random.default_rng(7).integers(1_200_000_000_000_000, 1_800_000_000_000_000, 3_000)
+    stamps = np.concatenate([dense, spread])
+    assert shift_days_us(stamps, tz=tz, days=days).tolist() == _one_by_one(stamps, tz, days)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(1_000_000_000_000_000, 2_000_000_000_000_000), max_size=20),
+    st.sampled_from(ZONES_WITH_CHANGES),
+    st.integers(-400, 400),
+)
+def test_shift_days_us_is_shift_for_any_instants(stamps: list[int], tz: str, days: int) -> None:
+    given_stamps = np.array(stamps, dtype=np.int64)
+    assert shift_days_us(given_stamps, tz=tz, days=days).tolist() == _one_by_one(
+        given_stamps, tz, days
+    )
+
+
+def test_shift_days_us_keeps_the_wall_time_across_a_change() -> None:
+    noon = to_micros(datetime(2026, 3, 1, 12, tzinfo=NEW_YORK))
+    moved = shift_days_us(np.array([noon]), tz="America/New_York", days=30)
+    # 30 days later at noon, now in daylight time: 29 days and 23 hours of elapsed time.
+    assert moved.tolist() == [noon + (30 * 24 - 1) * 3_600_000_000]
+    assert shift_days_us(np.array([noon]), tz="UTC", days=30).tolist() == [
+        noon + 30 * 24 * 3_600_000_000
+    ]
+    assert shift_days_us(np.zeros(0, dtype=np.int64), tz="Europe/London", days=3).size == 0

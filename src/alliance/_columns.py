@@ -214,6 +214,22 @@ def factorize(
     return codes, distinct
 
 
+def positions(
+    haystack: npt.NDArray[np.object_], needles: npt.NDArray[np.object_]
+) -> npt.NDArray[np.int64]:
+    """Where each needle sits in the sorted, distinct ``haystack`` (-1 where it does not)."""
+    if haystack.size == 0:
+        return np.full(needles.size, -1, dtype=np.int64)
+    if needles.size == haystack.size and bool(np.all(needles == haystack)):
+        return np.arange(needles.size, dtype=np.int64)  # the same ids: the usual case
+    try:  # fixed-width text compares in C, far faster than Python strings
+        keys, wanted = haystack.astype(str), needles.astype(str)
+    except (TypeError, ValueError):  # pragma: no cover - ids are text
+        keys, wanted = haystack, needles
+    position = np.minimum(np.searchsorted(keys, wanted), haystack.size - 1)
+    return np.where(keys[position] == wanted, position, -1).astype(np.int64, copy=False)
+
+
 def _encode(spec: ColumnSpec, raw: RawColumn, size: int) -> tuple[Stored, list[Problem]]:
     problems = _missing_problems(spec, raw)
     present = ~raw.missing

@@ -81,6 +81,10 @@ def currency(code: Any) -> Currency:
         >>> currency("KWD").exponent
         3
     """
+    if type(code) is str:  # the usual case: an exact code, one lookup
+        found = _table()[0].get(code)
+        if found is not None:
+            return found
     if isinstance(code, Currency):
         # Money compares currencies by identity: hand back the table's own instance.
         canonical = _table()[0].get(code.code)

@@ -150,11 +150,15 @@ class Money:
             >>> Money.from_minor(1999, "JPY")
             Money('1999', 'JPY')
         """
-        if isinstance(minor, bool) or not isinstance(minor, int | np.integer):
-            raise InvalidAmount(f"minor units must be an int, got {type(minor).__name__} {minor!r}")
+        if type(minor) is not int:  # the common case skips the slower checks
+            if isinstance(minor, bool) or not isinstance(minor, int | np.integer):
+                raise InvalidAmount(
+                    f"minor units must be an int, got {type(minor).__name__} {minor!r}"
+                )
+            minor = int(minor)
         unit = _currency_of(currency)
         # Built from text, which is exact whatever the thread's decimal context says.
-        return cls._make(Decimal(f"{int(minor)}E-{unit.exponent}"), unit)
+        return cls._make(Decimal(f"{minor}E-{unit.exponent}"), unit)
 
     @property
     def amount(self) -> Decimal:

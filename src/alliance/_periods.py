@@ -150,7 +150,7 @@ def from_micros(us: SupportsIndex, tz: str | tzinfo = "UTC") -> datetime:
         >>> from_micros(1790812800000000, "Asia/Shanghai").isoformat()
         '2026-10-01T08:00:00+08:00'
     """
-    if isinstance(us, bool) or not isinstance(us, SupportsIndex):
+    if type(us) is not int and (isinstance(us, bool) or not isinstance(us, SupportsIndex)):
         raise TypeError(f"us={us!r} must be an integer count of microseconds since the epoch")
     try:
         return (_EPOCH + timedelta(microseconds=operator.index(us))).astimezone(zone(tz))
@@ -270,6 +270,85 @@ def shift(
         local = _resolve(wall, local.tzinfo or UTC, local.fold)
     elapsed = timedelta(hours=hours, minutes=minutes)
     return (local.astimezone(UTC) + elapsed).astimezone(local.tzinfo) if elapsed else local
+
+
+_DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
+
+
+def _offset_changes(tz: tzinfo, start_us: int, end_us: int) -> tuple[list[int], list[int]]:
+    """The UTC offsets (µs) of `tz` over ``[start_us, end_us]``: change instants and offsets.
+
+    Returns ``(changes, offsets)``: ``offsets[0]`` holds before ``changes[0]``, and
+    ``offsets[i + 1]`` from ``changes[i]`` on. Offsets are read every hour and each change is
+    found to the microsecond by bisection (no zone changes its offset twice within an hour).
+    """
+
+    def offset(us: int) -> int:
+        reading = from_micros(us).astimezone(tz).utcoffset()
+        return 0 if reading is None else reading // _ONE_US
+
+    changes: list[int] = []
+    offsets = [offset(start_us)]
+    low = start_us
+    while low < end_us:
+        high = min(low + _HOUR_US, end_us)
+        if offset(high) != offsets[-1]:
+            left, right = low, high  # offset(left) is the old one, offset(right) the new one
+            while right - left > 1:
+                middle = (left + right) // 2
+                if offset(middle) == offsets[-1]:
+                    left = middle
+                else:
+                    right = middle
+            changes.append(right)
+            offsets.append(offset(right))
+        low = high
+    return changes, offsets
+
+
+def shift_days_us(ts_us: npt.ArrayLike, *, tz: str | tzinfo, days: int) -> npt.NDArray[np.int64]:
+    """Vectorised `shift` by whole days, over int64 microseconds since the epoch (UTC).
+
+    Every instant gives exactly what ``shift(from_micros(t), tz=tz, days=days)`` gives: the
+    local date moves and the wall time is kept. Instants whose result lies within a day of a
+    change of the zone's UTC offset are shifted one at a time by `shift` itself.
+
+    Examples:
+        >>> stamps = np.array([1772384400000000])  # 1 March 2026, 17:00 UTC (noon in New York)
+        >>> moved = shift_days_us(stamps, tz="America/New_York", days=30)
+        >>> from_micros(int(moved[0]), "America/New_York").isoformat()
+        '2026-03-31T12:00:00-04:00'
+    """
+    stamps = np.asarray(ts_us, dtype=np.int64)
+    moved = stamps + days * _DAY_US
+    if stamps.size == 0 or days == 0:
+        return moved
+    local_tz = zone(tz)
+    low = int(min(stamps.min(), moved.min())) - 2 * _DAY_US
+    high = int(max(stamps.max(), moved.max())) + 2 * _DAY_US
+    changes, offsets = _offset_changes(local_tz, low, high)
+    if not changes:  # one offset over the whole span: a day is always 24 hours
+        return moved
+    points = np.array(changes, dtype=np.int64)
+    values = np.array(offsets, dtype=np.int64)
+    before = values[np.searchsorted(points, stamps, side="right")]
+    after = values[np.searchsorted(points, moved, side="right")]
+    result = moved + before - after
+    # Exact unless the result sits near a change (in its gap or fold, or with the offset
+    # read on the wrong side of it): within the size of the change and an hour more. Those
+    # go through `shift` one by one.
+    widths = np.abs(np.diff(values)) + _HOUR_US
+    nearest = np.searchsorted(points, result)
+    near = np.zeros(result.size, dtype=bool)
+    later = nearest < points.size
+    near[later] = points[nearest[later]] - result[later] < widths[nearest[later]]
+    earlier = nearest > 0
+    near[earlier] |= result[earlier] - points[nearest[earlier] - 1] < widths[nearest[earlier] - 1]
+    for row in np.flatnonzero(near).tolist():
+        start = from_micros(int(stamps[row]), local_tz)
+        result[row] = to_micros(shift(start, tz=local_tz, days=days))
+    return result
 
 
 class Period(BaseModel):

@@ -149,9 +149,7 @@ def close_period(
 
     # 2. Bonuses and 3. guarantees, per partner of each contract. Reversed volume does not
     # count toward a bonus either.
-    net = commissions
-    if reversals is not None:
-        net = _rerun(inputs, finalize=False, reversals=reversals)
+    net: CommissionTable | None = None  # re-run net of reversals only when a rule needs it
     # Bonuses and guarantees settle once per contract and period, on the terms of the version
     # in force at the period's end, over the sales of every version in the period.
     for contract_id in dict.fromkeys(c.id for c in book.contracts):
@@ -162,6 +160,10 @@ def close_period(
         guarantees = _nodes(terms, Guarantee, kind)
         if not bonuses and not guarantees:
             continue
+        if net is None:
+            net = commissions
+            if reversals is not None:
+                net = _rerun(inputs, finalize=False, reversals=reversals)
         of_contract = (
             in_period
             & (commissions["source"] == "sale")

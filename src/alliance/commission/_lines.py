@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from alliance._columns import positions
 from alliance._fx import FxRates
 from alliance._kernels import runs, spread_minor
 from alliance._tables import Lines, Orders, Partners, Reversals
@@ -190,14 +191,18 @@ class LineFrame:
         numerator = np.zeros(len(self), dtype=np.int64)
         denominator = np.ones(len(self), dtype=np.int64)
         order_amount = orders["amount"].astype(np.int64, copy=False)
+        # Only the lines of reversed orders: found by code, not by comparing every line's id.
+        reversed_ids = reversals["order_id"]
+        wanted = positions(self.order_id_names, np.unique(reversed_ids.astype(str)))
+        rows = np.flatnonzero(np.isin(self.order_id_code, wanted[wanted >= 0]))
         by_order: dict[str, list[int]] = {}
-        for row, order_id in enumerate(self.order_id):
-            by_order.setdefault(str(order_id), []).append(row)
+        for row, code in zip(rows.tolist(), self.order_id_code[rows].tolist(), strict=True):
+            by_order.setdefault(str(self.order_id_names[code]), []).append(row)
         amounts = reversals["amount"]
         missing = reversals.missing("amount")
         line_ids = self.line_id
         for order_id, line_id, amount, full in zip(
-            reversals["order_id"], reversals["line_id"], amounts, missing, strict=True
+            reversed_ids, reversals["line_id"], amounts, missing, strict=True
         ):
             for row in by_order.get(str(order_id), []):
                 if line_id is not None and line_ids[row] != line_id:
@@ -544,7 +549,7 @@ def _rows_of(
     """
     order_codes, order_categories = orders.codes(order_column)
     line_codes, line_categories = lines.codes(line_column)
-    category_map = np.append(_positions(order_categories, line_categories), -1)
+    category_map = np.append(positions(order_categories, line_categories), -1)
     matched = category_map[line_codes.astype(np.int64, copy=False)]
     if values:
         return matched
@@ -553,20 +558,6 @@ def _rows_of(
     row_of_code[order_codes[present]] = np.flatnonzero(present)
     rows: IntArray = row_of_code[matched]
     return rows
-
-
-def _positions(haystack: ObjArray, needles: ObjArray) -> IntArray:
-    """Where each needle sits in the sorted, distinct ``haystack`` (-1 where it does not)."""
-    if haystack.size == 0:
-        return np.full(needles.size, -1, dtype=np.int64)
-    if needles.size == haystack.size and bool(np.all(needles == haystack)):
-        return np.arange(needles.size, dtype=np.int64)  # the same ids: the usual case
-    try:  # fixed-width text compares in C, far faster than Python strings
-        keys, wanted = haystack.astype(str), needles.astype(str)
-    except (TypeError, ValueError):  # pragma: no cover - ids are text
-        keys, wanted = haystack, needles
-    position = np.minimum(np.searchsorted(keys, wanted), haystack.size - 1)
-    return np.where(keys[position] == wanted, position, -1).astype(np.int64, copy=False)
 
 
 def with_missing(categories: ObjArray) -> ObjArray:
