@@ -122,6 +122,7 @@ PUBLIC = {
         "Entry",
         "EntryKind",
         "MemoryStore",
+        "Movements",
         "SQLiteStore",
         "Settlement",
         "Statement",

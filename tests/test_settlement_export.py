@@ -1,4 +1,4 @@
-"""Exporting ledger entries and statements: exact cells in CSV, JSON and Parquet."""
+"""Exporting ledger entries, statements and movements: exact cells in CSV, JSON and Parquet."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -19,8 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alliance import Money, Period
-from alliance.errors import InvalidAmount, MissingDependency, TimezoneError
-from alliance.settlement import Entry, Settlement, Statement
+from alliance._periods import from_micros, to_micros
+from alliance.errors import CurrencyError, InvalidAmount, MissingDependency, TimezoneError
+from alliance.settlement import Entry, Settlement, Statement, _export
 from alliance.settlement._export import (
     export,
     to_records,
@@ -28,6 +30,7 @@ from alliance.settlement._export import (
     write_json,
     write_parquet,
 )
+from alliance.settlement._ledger import Movements
 from alliance.testing import strategies
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -603,7 +606,11 @@ def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:
         ([ENTRIES[0], {"entry_id": "e2"}], None, r"items\[1\] is a dict; expected Entry or"),
         (ENTRIES[0], None, "got a single Entry; wrap it in a list"),
         ("e1", None, "got a single str"),
-        (Settlement(statements=(), entries=()), None, "export settlement.entries or"),
+        (
+            Settlement(statements=(), entries=()),
+            None,
+            "export settlement.entries, settlement.statements or settlement.movements",
+        ),
         (ENTRIES, Money, "kind=<class 'alliance.Money'> must be Entry or Statement"),
     ],
 )
@@ -626,3 +633,551 @@ def test_offsets_other_than_utc_reach_parquet_as_the_same_instant(tmp_path: Path
     (ts,) = pq.read_table(tmp_path / "one.parquet").column("ts").to_pylist()
     assert ts == datetime(2026, 10, 6, 0, 15, 0, 123456, tzinfo=UTC)
     assert to_records([record])[0]["ts"] == "2026-10-05T20:45:00.123456-03:30"
+
+
+# -- movements ----------------------------------------------------------------------------------
+
+MOVEMENT_COLUMNS = [
+    "txn_id",
+    "kind",
+    "commission_id",
+    "source",
+    "order_id",
+    "line_id",
+    "partner_id",
+    "contract_id",
+    "version",
+    "amount",
+    "currency",
+    "ts",
+    "period",
+    "reversal_id",
+    "rejected",
+]
+#: The movement columns written as free text, which CSV escapes.
+MOVEMENT_TEXT = [
+    "txn_id",
+    "kind",
+    "commission_id",
+    "source",
+    "order_id",
+    "line_id",
+    "partner_id",
+    "contract_id",
+    "period",
+    "reversal_id",
+]
+MOVEMENT_PARQUET_COLUMNS = [*MOVEMENT_COLUMNS[:11], "amount_minor", *MOVEMENT_COLUMNS[11:]]
+
+
+def moved(**columns: list[Any]) -> Movements:
+    """USD accruals of one line, with the given columns (of one length) replaced."""
+    size = len(next(iter(columns.values()), [None]))
+    one: dict[str, list[Any]] = {
+        "txn_id": ["accrual|kol-1|USD|2026-10|1"],
+        "kind": ["accrual"],
+        "source": ["sale"],
+        "order_id": ["o1"],
+        "line_id": ["1"],
+        "partner_id": ["kol-1"],
+        "contract_id": ["c-std"],
+        "version": [1],
+        "currency": ["USD"],
+        "amount": [1230],
+        "ts": [to_micros(datetime(2026, 10, 5, 12, tzinfo=UTC))],
+        "period": ["2026-10"],
+        "reversal_id": [None],
+        "rejected": [False],
+    }
+    return Movements({**{name: values * size for name, values in one.items()}, **columns})
+
+
+MOVEMENTS = Movements(
+    {
+        "txn_id": [
+            "accrual|kol-1|USD|2026-10|1",
+            "clawback|kol-1|USD|2026-10|1",
+            "accrual|コル-2|JPY|2026-10|1",
+            "void|+cmd|JPY|2026-10|1",
+        ],
+        "kind": ["accrual", "clawback", "accrual", "void"],
+        "source": ["sale", "sale", "sale", "refund"],
+        "order_id": ["o1", "=cmd", "注文-7", "o4"],
+        "line_id": np.array(["1", None, "2", None], dtype=object),
+        "partner_id": ["kol-1", "kol-1", "コル-2", "+cmd"],
+        "contract_id": ["c-std", "c-std", 'c-jp, "quoted"', "c-std\nline two"],
+        "version": [1, 2, 3, 1],
+        "currency": ["USD", "USD", "JPY", "JPY"],
+        "amount": [1230, -5, 1200, -120000],
+        "ts": [
+            to_micros(datetime(2026, 10, 5, 12, tzinfo=UTC)),
+            to_micros(datetime(2026, 10, 20, 3, 4, 5, 250, tzinfo=UTC)),
+            to_micros(datetime(2026, 11, 1, tzinfo=TOKYO)),
+            to_micros(datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ],
+        "period": ["2026-10", "2026-10", "2026-10", "2026-10"],
+        "reversal_id": np.array([None, "r-9", None, "@SUM(A1)"], dtype=object),
+        "rejected": [False, True, False, False],
+    }
+)
+MOVEMENT_RECORDS: list[dict[str, Any]] = [
+    {
+        "txn_id": "accrual|kol-1|USD|2026-10|1",
+        "kind": "accrual",
+        "commission_id": "sale|o1|1|kol-1",
+        "source": "sale",
+        "order_id": "o1",
+        "line_id": "1",
+        "partner_id": "kol-1",
+        "contract_id": "c-std",
+        "version": 1,
+        "amount": "12.30",
+        "currency": "USD",
+        "ts": "2026-10-05T12:00:00+00:00",
+        "period": "2026-10",
+        "reversal_id": None,
+        "rejected": False,
+    },
+    {
+        "txn_id": "clawback|kol-1|USD|2026-10|1",
+        "kind": "clawback",
+        "commission_id": "sale|=cmd|-|kol-1",
+        "source": "sale",
+        "order_id": "=cmd",
+        "line_id": None,
+        "partner_id": "kol-1",
+        "contract_id": "c-std",
+        "version": 2,
+        "amount": "-0.05",
+        "currency": "USD",
+        "ts": "2026-10-20T03:04:05.000250+00:00",
+        "period": "2026-10",
+        "reversal_id": "r-9",
+        "rejected": True,
+    },
+    {
+        "txn_id": "accrual|コル-2|JPY|2026-10|1",
+        "kind": "accrual",
+        "commission_id": "sale|注文-7|2|コル-2",
+        "source": "sale",
+        "order_id": "注文-7",
+        "line_id": "2",
+        "partner_id": "コル-2",
+        "contract_id": 'c-jp, "quoted"',
+        "version": 3,
+        "amount": "1200",
+        "currency": "JPY",
+        "ts": "2026-10-31T15:00:00+00:00",
+        "period": "2026-10",
+        "reversal_id": None,
+        "rejected": False,
+    },
+    {
+        "txn_id": "void|+cmd|JPY|2026-10|1",
+        "kind": "void",
+        "commission_id": "refund|o4|-|+cmd",
+        "source": "refund",
+        "order_id": "o4",
+        "line_id": None,
+        "partner_id": "+cmd",
+        "contract_id": "c-std\nline two",
+        "version": 1,
+        "amount": "-120000",
+        "currency": "JPY",
+        "ts": "1969-12-31T23:59:59.999999+00:00",
+        "period": "2026-10",
+        "reversal_id": "@SUM(A1)",
+        "rejected": False,
+    },
+]
+
+
+def test_movement_records_hold_exact_plain_values() -> None:
+    records = to_records(MOVEMENTS)
+    assert records == MOVEMENT_RECORDS
+    assert [list(record) for record in records] == [MOVEMENT_COLUMNS] * 4
+    assert [type(r["version"]) for r in records] == [int] * 4
+    assert [type(r["rejected"]) for r in records] == [bool] * 4
+
+
+def test_movement_records_agree_with_the_movements_own_records() -> None:
+    records = to_records(MOVEMENTS)
+    for ours, theirs in zip(records, MOVEMENTS.to_records(), strict=True):
+        assert ours["amount"] == format(theirs["amount"].amount, "f")
+        assert ours["currency"] == theirs["amount"].currency
+        assert ours["ts"] == theirs["ts"].isoformat()
+        for name in MOVEMENT_TEXT:
+            if name != "commission_id":
+                assert ours[name] == theirs[name]
+    assert [r["commission_id"] for r in records] == MOVEMENTS.commission_ids().tolist()
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "cell"),
+    [
+        (0, "USD", "0.00"),
+        (-1, "USD", "-0.01"),
+        (99, "USD", "0.99"),
+        (-100, "USD", "-1.00"),
+        (0, "JPY", "0"),
+        (-7, "JPY", "-7"),
+        (1, "KWD", "0.001"),
+        (-1250, "KWD", "-1.250"),
+        (12345, "CLF", "1.2345"),
+        (2**63 - 1, "USD", "92233720368547758.07"),
+        (-(2**63), "USD", "-92233720368547758.08"),
+        (-(2**63), "JPY", "-9223372036854775808"),
+    ],
+)
+def test_movement_amounts_have_the_minor_unit_places(minor: int, currency: str, cell: str) -> None:
+    (record,) = to_records(moved(amount=[minor], currency=[currency]))
+    assert record["amount"] == cell
+    assert record["currency"] == currency
+
+
+def test_movement_amounts_mix_currencies_row_by_row() -> None:
+    codes = ["JPY", "USD", "KWD", "CLF", "USD", "JPY"]
+    records = to_records(moved(currency=codes, amount=[-5, -5, -5, -5, 120000, 120000]))
+    amounts = [(r["amount"], r["currency"]) for r in records]
+    assert amounts == [
+        ("-5", "JPY"),
+        ("-0.05", "USD"),
+        ("-0.005", "KWD"),
+        ("-0.0005", "CLF"),
+        ("1200.00", "USD"),
+        ("120000", "JPY"),
+    ]
+
+
+@given(
+    minor=st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    code=st.sampled_from(["USD", "JPY", "KWD", "CLF"]),
+)
+def test_any_movement_amount_is_the_text_of_its_money(minor: int, code: str) -> None:
+    (record,) = to_records(moved(amount=[minor], currency=[code]))
+    assert record["amount"] == format(Money.from_minor(minor, code).amount, "f")
+
+
+FIRST_US = to_micros(datetime.min.replace(tzinfo=UTC))
+LAST_US = to_micros(datetime.max.replace(tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("us", "cell"),
+    [
+        (0, "1970-01-01T00:00:00+00:00"),
+        (-1, "1969-12-31T23:59:59.999999+00:00"),
+        (1_000_000, "1970-01-01T00:00:01+00:00"),
+        (1791201600000250, "2026-10-05T12:00:00.000250+00:00"),
+        (FIRST_US, "0001-01-01T00:00:00+00:00"),
+        (LAST_US, "9999-12-31T23:59:59.999999+00:00"),
+    ],
+)
+def test_movement_instants_are_utc_iso_text(us: int, cell: str) -> None:
+    (record,) = to_records(moved(ts=[us]))
+    assert record["ts"] == cell
+
+
+@given(us=st.integers(min_value=FIRST_US, max_value=LAST_US))
+def test_any_movement_instant_is_written_as_utc_iso_text(us: int) -> None:
+    (record,) = to_records(moved(ts=[us]))
+    assert record["ts"] == from_micros(us).isoformat()
+    assert datetime.fromisoformat(record["ts"]) == from_micros(us)
+
+
+def test_a_lower_case_currency_is_written_as_its_iso_code() -> None:
+    (record,) = to_records(moved(currency=["usd"]))
+    assert (record["amount"], record["currency"]) == ("12.30", "USD")
+
+
+def test_movement_csv_reads_back_cell_for_cell(tmp_path: Path) -> None:
+    path = tmp_path / "movements.csv"
+    write_csv(MOVEMENTS, path)
+    header, rows = read_csv(path)
+    assert header == MOVEMENT_COLUMNS
+    assert rows == [
+        {
+            "txn_id": "accrual|kol-1|USD|2026-10|1",
+            "kind": "accrual",
+            "commission_id": "sale|o1|1|kol-1",
+            "source": "sale",
+            "order_id": "o1",
+            "line_id": "1",
+            "partner_id": "kol-1",
+            "contract_id": "c-std",
+            "version": "1",
+            "amount": "12.30",
+            "currency": "USD",
+            "ts": "2026-10-05T12:00:00+00:00",
+            "period": "2026-10",
+            "reversal_id": "",
+            "rejected": "false",
+        },
+        {
+            "txn_id": "clawback|kol-1|USD|2026-10|1",
+            "kind": "clawback",
+            "commission_id": "sale|=cmd|-|kol-1",
+            "source": "sale",
+            "order_id": "'=cmd",
+            "line_id": "",
+            "partner_id": "kol-1",
+            "contract_id": "c-std",
+            "version": "2",
+            "amount": "-0.05",
+            "currency": "USD",
+            "ts": "2026-10-20T03:04:05.000250+00:00",
+            "period": "2026-10",
+            "reversal_id": "r-9",
+            "rejected": "true",
+        },
+        {
+            "txn_id": "accrual|コル-2|JPY|2026-10|1",
+            "kind": "accrual",
+            "commission_id": "sale|注文-7|2|コル-2",
+            "source": "sale",
+            "order_id": "注文-7",
+            "line_id": "2",
+            "partner_id": "コル-2",
+            "contract_id": 'c-jp, "quoted"',
+            "version": "3",
+            "amount": "1200",
+            "currency": "JPY",
+            "ts": "2026-10-31T15:00:00+00:00",
+            "period": "2026-10",
+            "reversal_id": "",
+            "rejected": "false",
+        },
+        {
+            "txn_id": "void|+cmd|JPY|2026-10|1",
+            "kind": "void",
+            "commission_id": "refund|o4|-|+cmd",
+            "source": "refund",
+            "order_id": "o4",
+            "line_id": "",
+            "partner_id": "'+cmd",
+            "contract_id": "c-std\nline two",
+            "version": "1",
+            "amount": "-120000",
+            "currency": "JPY",
+            "ts": "1969-12-31T23:59:59.999999+00:00",
+            "period": "2026-10",
+            "reversal_id": "'@SUM(A1)",
+            "rejected": "false",
+        },
+    ]
+
+
+def test_movement_csv_escaping_is_undone_by_dropping_one_quote(tmp_path: Path) -> None:
+    path = tmp_path / "movements.csv"
+    write_csv(MOVEMENTS, path)
+    _, rows = read_csv(path)
+    for row, record in zip(rows, to_records(MOVEMENTS), strict=True):
+        for column, value in record.items():
+            cell = row[column]
+            if value is None:
+                assert cell == ""
+            elif column in MOVEMENT_TEXT:
+                assert unescape(cell) == value
+            elif column == "rejected":
+                assert cell == ("true" if value else "false")
+            else:
+                assert cell == str(value)
+
+
+@pytest.mark.parametrize("column", [c for c in MOVEMENT_TEXT if c != "commission_id"])
+def test_movement_csv_escapes_every_free_text_column(tmp_path: Path, column: str) -> None:
+    path = tmp_path / "movements.csv"
+    write_csv(moved(**{column: ["=1+1", "-2+3", "plain"]}), path)
+    _, rows = read_csv(path)
+    assert [row[column] for row in rows] == ["'=1+1", "'-2+3", "plain"]
+    expected = {"source": ["'=1+1|o1|1|kol-1", "'-2+3|o1|1|kol-1", "plain|o1|1|kol-1"]}
+    if column in expected:
+        assert [row["commission_id"] for row in rows] == expected[column]
+
+
+@given(order_id=st.text(), contract_id=st.text(), line_id=st.none() | st.text())
+def test_any_movement_text_survives_the_csv_round_trip(
+    order_id: str, contract_id: str, line_id: str | None
+) -> None:
+    movements = moved(order_id=[order_id], contract_id=[contract_id], line_id=[line_id])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "one.csv"
+        write_csv(movements, path)
+        _, rows = read_csv(path)
+    assert unescape(rows[0]["order_id"]) == order_id
+    assert unescape(rows[0]["contract_id"]) == contract_id
+    if line_id is None:
+        assert rows[0]["line_id"] == ""
+    else:
+        assert unescape(rows[0]["line_id"]) == line_id
+    assert not rows[0]["order_id"].startswith(("=", "+", "-", "@", "\t", "\r"))
+    line = "-" if line_id is None else line_id
+    assert unescape(rows[0]["commission_id"]) == f"sale|{order_id}|{line}|kol-1"
+
+
+def test_movement_json_is_laid_out_like_the_records(tmp_path: Path) -> None:
+    path = tmp_path / "movements.json"
+    write_json(MOVEMENTS, path)
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(MOVEMENT_RECORDS, ensure_ascii=False, indent=2) + "\n"
+    assert "コル-2" in text
+    assert '"rejected": true' in text
+    assert '"version": 2,' in text
+    assert '"line_id": null,' in text
+
+
+def test_movement_json_values(tmp_path: Path) -> None:
+    path = tmp_path / "movements.json"
+    write_json(MOVEMENTS, path)
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    assert loaded == MOVEMENT_RECORDS
+    assert [(r["amount"], r["currency"]) for r in loaded] == [
+        ("12.30", "USD"),
+        ("-0.05", "USD"),
+        ("1200", "JPY"),
+        ("-120000", "JPY"),
+    ]
+    assert loaded[1]["order_id"] == "=cmd"
+    assert loaded[1]["rejected"] is True
+    assert loaded[3]["reversal_id"] == "@SUM(A1)"
+    assert loaded[3]["contract_id"] == "c-std\nline two"
+
+
+def test_movement_parquet_has_typed_columns(tmp_path: Path) -> None:
+    path = tmp_path / "movements.parquet"
+    write_parquet(MOVEMENTS, path)
+    table = pq.read_table(path)
+    assert table.column_names == MOVEMENT_PARQUET_COLUMNS
+    types = {field.name: field.type for field in table.schema}
+    assert types == {
+        **dict.fromkeys(MOVEMENT_TEXT, pa.string()),
+        "version": pa.int64(),
+        "amount": pa.string(),
+        "currency": pa.string(),
+        "amount_minor": pa.int64(),
+        "ts": pa.timestamp("us", tz="UTC"),
+        "rejected": pa.bool_(),
+    }
+    rows = table.to_pylist()
+    for row, record, minor in zip(rows, MOVEMENT_RECORDS, [1230, -5, 1200, -120000], strict=True):
+        assert row == {
+            **record,
+            "amount_minor": minor,
+            "ts": datetime.fromisoformat(record["ts"]),
+        }
+    assert rows[1]["ts"] == datetime(2026, 10, 20, 3, 4, 5, 250, tzinfo=UTC)
+    assert rows[2]["ts"] == datetime(2026, 11, 1, tzinfo=TOKYO)
+    assert rows[1]["line_id"] is None
+    assert rows[1]["order_id"] == "=cmd"
+    assert rows[1]["rejected"] is True
+    sums = table.group_by("currency").aggregate([("amount_minor", "sum")]).to_pylist()
+    assert {r["currency"]: r["amount_minor_sum"] for r in sums} == {"USD": 1225, "JPY": -118800}
+
+
+def test_empty_movements_keep_their_columns(tmp_path: Path) -> None:
+    empty = Movements.empty()
+    assert to_records(empty) == []
+    export(empty, tmp_path / "empty.csv")
+    export(empty, tmp_path / "empty.json")
+    export(empty, tmp_path / "empty.parquet")
+    assert read_csv(tmp_path / "empty.csv") == (MOVEMENT_COLUMNS, [])
+    assert (tmp_path / "empty.json").read_text(encoding="utf-8") == "[]\n"
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0
+    write_parquet(MOVEMENTS, tmp_path / "full.parquet")
+    assert table.schema == pq.read_table(tmp_path / "full.parquet").schema
+
+
+@pytest.mark.parametrize(
+    ("name", "format_", "read"),
+    [
+        ("out.csv", None, lambda p: read_csv(p)[1][1]["amount"]),
+        ("OUT.CSV", None, lambda p: read_csv(p)[1][1]["amount"]),
+        ("out.json", None, lambda p: json.loads(p.read_text("utf-8"))[1]["amount"]),
+        ("out.parquet", None, lambda p: pq.read_table(p).column("amount")[1].as_py()),
+        ("out.txt", "parquet", lambda p: pq.read_table(p).column("amount")[1].as_py()),
+        ("out.csv", "json", lambda p: json.loads(p.read_text("utf-8"))[1]["amount"]),
+    ],
+)
+def test_export_writes_movements_in_the_format_of_the_suffix_or_name(
+    tmp_path: Path, name: str, format_: Any, read: Any
+) -> None:
+    path = tmp_path / name
+    export(MOVEMENTS, path, format=format_)
+    assert read(path) == "-0.05"
+
+
+def test_movements_are_written_the_same_whatever_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for suffix in [".csv", ".json", ".parquet"]:
+        export(MOVEMENTS, tmp_path / f"whole{suffix}")
+    monkeypatch.setattr(_export, "_CHUNK_ROWS", 3)
+    monkeypatch.setattr(_export, "_PARQUET_ROWS", 3)
+    assert to_records(MOVEMENTS) == MOVEMENT_RECORDS
+    for suffix in [".csv", ".json"]:
+        export(MOVEMENTS, tmp_path / f"chunked{suffix}")
+        chunked = (tmp_path / f"chunked{suffix}").read_bytes()
+        assert chunked == (tmp_path / f"whole{suffix}").read_bytes()
+    export(MOVEMENTS, tmp_path / "chunked.parquet")
+    chunked_table = pq.read_table(tmp_path / "chunked.parquet")
+    assert pq.ParquetFile(tmp_path / "chunked.parquet").num_row_groups == 2
+    assert chunked_table.equals(pq.read_table(tmp_path / "whole.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("movements", "error", "message"),
+    [
+        (moved(order_id=[7]), TypeError, r"movements\['order_id'\]\[0\] is int 7; expected text"),
+        (
+            moved(partner_id=["kol-1", None]),
+            TypeError,
+            r"movements\['partner_id'\]\[1\] is NoneType None; expected text",
+        ),
+        (
+            moved(reversal_id=[None, b"r-1"]),
+            TypeError,
+            r"movements\['reversal_id'\]\[1\] is bytes b'r-1'; expected text or None",
+        ),
+        (moved(currency=["USD", "XYZ"]), CurrencyError, r"movements\['currency'\]\[1\]: unknown"),
+        (moved(currency=[None]), TypeError, r"movements\['currency'\]\[0\] is NoneType"),
+        (
+            moved(ts=[0, LAST_US + 1]),
+            OverflowError,
+            r"movements\['ts'\]\[1\]=253402300800000000 µs is outside the range of datetime",
+        ),
+    ],
+)
+def test_bad_movements_are_refused_before_anything_is_written(
+    tmp_path: Path, movements: Movements, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        to_records(movements)
+    for suffix in [".csv", ".json", ".parquet"]:
+        with pytest.raises(error, match=message):
+            export(movements, tmp_path / f"bad{suffix}")
+        assert not (tmp_path / f"bad{suffix}").exists()
+
+
+@pytest.mark.parametrize("kind", [Entry, Statement, Movements])
+def test_movements_take_no_kind(tmp_path: Path, kind: Any) -> None:
+    for suffix in [".csv", ".json", ".parquet"]:
+        with pytest.raises(TypeError, match=f"items is Movements where kind={kind.__name__}; "):
+            export(MOVEMENTS, tmp_path / f"kind{suffix}", kind=kind)
+        assert not (tmp_path / f"kind{suffix}").exists()
+
+
+def test_movements_in_a_list_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"items\[0\] is a Movements; expected Entry or"):
+        export([MOVEMENTS], tmp_path / "list.csv")  # type: ignore[arg-type]
+
+
+def test_movement_parquet_without_pyarrow_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import raises ImportError
+    with pytest.raises(MissingDependency, match=r"write_parquet needs pyarrow; install it with: "):
+        write_parquet(MOVEMENTS, tmp_path / "movements.parquet")
+    assert not (tmp_path / "movements.parquet").exists()

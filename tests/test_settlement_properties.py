@@ -13,6 +13,8 @@ from hypothesis import strategies as stg
 import alliance as al
 from alliance import commission as cm
 from alliance import settlement as st
+from alliance.settlement import Movements
+from settlement_reference import Figures, Line, Reference, Refund
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 MONTHS = range(1, 7)
@@ -140,3 +142,75 @@ def check_programme(case: dict[str, Any], store: st.Store) -> None:
     # What each partner's last statement carries is what the ledger says it is owed.
     for partner, statement in last.items():
         assert -balance(f"payable:{partner}") == statement.carried.minor
+
+
+def reference_of(case: dict[str, Any], table: cm.CommissionTable) -> Reference:
+    """The programme as the one-line-at-a-time reference sees it."""
+    (contract,) = case["book"].contracts
+    stamps = table["ts"].tolist()
+    lines = [
+        Line(str(order_id), str(partner_id), al.from_micros(ts), int(amount))
+        for order_id, partner_id, ts, amount in zip(
+            table["order_id"], table["partner_id"], stamps, table["commission"], strict=True
+        )
+    ]
+    orders = case["orders"]
+    refunds = []
+    if case["reversals"] is not None:
+        for record in case["reversals"].to_records():
+            amount = record["amount"]
+            refunds.append(
+                Refund(
+                    record["order_id"],
+                    record["ts"],
+                    None if amount is None else al.Money(amount, "USD").minor,
+                )
+            )
+    return Reference(
+        lines=lines,
+        order_amount=dict(zip(orders["order_id"].tolist(), orders["amount"].tolist(), strict=True)),
+        refunds=refunds,
+        hold_days=contract.hold_days,
+        minimum=0 if contract.minimum_payout is None else contract.minimum_payout.minor,
+        decisions=dict(case["decisions"]),
+    )
+
+
+def figures_of(statement: st.Statement) -> Figures:
+    return Figures(
+        opening=statement.opening.minor,
+        approved=statement.approved.minor,
+        voided=statement.voided.minor,
+        clawbacks=statement.clawbacks.minor,
+        closing=statement.closing.minor,
+        paid=statement.paid.minor,
+        carried=statement.carried.minor,
+        commissions=statement.commissions,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(programmes())
+def test_statements_equal_the_one_line_at_a_time_reference(case: dict[str, Any]) -> None:
+    table = cm.compute(case["orders"], case["book"])
+    reference = reference_of(case, table)
+    store = st.MemoryStore()
+    for number in MONTHS:
+        period = al.Period.month(2026, number, tz="UTC")
+        result = st.settle(
+            table,
+            book=case["book"],
+            period=period,
+            reversals=case["reversals"],
+            decisions=case["decisions"],
+            store=store,
+        )
+        store.append(result)
+        expected = reference.settle(period.end)
+        assert {s.partner_id: figures_of(s) for s in result.statements} == expected
+        # Each transaction's first leg is the sum of its lines' movements.
+        moved = result.movements
+        for entry in result.entries:
+            if entry.entry_id.endswith("/0") and entry.kind in Movements.KINDS:
+                mine = moved["txn_id"] == entry.txn_id
+                assert int(moved["amount"][mine].sum()) == entry.amount.minor

@@ -1,13 +1,15 @@
 """Settlement: holds, reversals, clawbacks, statements and payouts in an append-only ledger.
 
-`settle` turns commissions into a payout period's statements and the double-entry ledger
-entries that record them; stores (`MemoryStore`, `SQLiteStore`) keep the ledger between runs.
+`settle` turns commissions into a payout period's statements, the double-entry ledger entries
+that record them, and each commission line's movements behind those entries; stores
+(`MemoryStore`, `SQLiteStore`) keep the ledger between runs.
 """
 
 from alliance.settlement._export import export, to_records, write_csv, write_json, write_parquet
 from alliance.settlement._ledger import (
     Entry,
     EntryKind,
+    Movements,
     Settlement,
     Statement,
     account,
@@ -21,6 +23,7 @@ __all__ = [
     "Entry",
     "EntryKind",
     "MemoryStore",
+    "Movements",
     "SQLiteStore",
     "Settlement",
     "Statement",

@@ -6,61 +6,132 @@ the statement pays. A reversal before the line is locked voids (that part never 
 statement); after, it is clawed back in the next statement, where a balance may go negative and
 is netted against later earnings.
 
+The ledger is posted in aggregate, as a general ledger is from its sub-ledger: in one run, all
+that happens to a partner's lines of one kind (accrual, approval, void, clawback) in one
+contract currency is one balanced transaction, and each line's share of it is a row of
+`Movements`. The work is done over columns, so a run over millions of lines posts a few
+entries per partner.
+
 Nothing here mutates: history comes from a store (read only), and the result is what to append.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
+from alliance._columns import factorize, positions
 from alliance._fx import FxRates
 from alliance._kernels import decimal_to_ratio, round_quotient, rounding_mode
+from alliance._memo import collector_paused
 from alliance._money import Money
-from alliance._periods import Period, shift
+from alliance._periods import Period, from_micros, shift_days_us
 from alliance._schedules import PayoutSchedule
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission import Adjustment, CommissionTable, ContractBook, close_period
 from alliance.errors import CurrencyMismatch, DataError, Problem, SettlementError
-from alliance.settlement._ledger import Entry, EntryKind, Settlement, Statement, account
+from alliance.settlement._ledger import (
+    Entry,
+    EntryKind,
+    Movements,
+    Settlement,
+    Statement,
+    account,
+    commission_ids,
+    trusted,
+)
 from alliance.settlement._store import Store
 
 __all__ = ["Action", "settle"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 #: What a risk decision does to an order's commission: pay it, hold it, or reject it.
 Action = Literal["allow", "review", "block"]
 
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
+
+_DAY_US = 86_400_000_000
+_HALF_EVEN = rounding_mode("half_even")
+#: The kinds of movement, in the order a run posts their transactions.
+_KINDS: tuple[EntryKind, ...] = ("accrual", "void", "clawback", "approval")
+
+Legs = list[tuple[str, str | None, Money]]
+
+
+def _legs(kind: str, partner_id: str, amount: Money) -> Legs:
+    """The postings of a movement transaction: the first leg is debited ``amount``."""
+    expense = account("expense")
+    pending, payable = account("pending", partner_id), account("payable", partner_id)
+    debit, credit = {
+        "accrual": ((expense, None), (pending, partner_id)),
+        "approval": ((pending, partner_id), (payable, partner_id)),
+        "void": ((pending, partner_id), (expense, None)),
+        "clawback": ((payable, partner_id), (expense, None)),
+    }[kind]
+    return [(debit[0], debit[1], amount), (credit[0], credit[1], -amount)]
+
+
+def _memo(kind: str, lines: int, rejected: int) -> str:
+    plural = "line" if lines == 1 else "lines"
+    text = {
+        "accrual": f"commission accrued on {lines} {plural}",
+        "approval": f"hold over for {lines} {plural}",
+        "void": f"{lines} {plural} reversed before lock",
+        "clawback": f"{lines} {plural} reversed after lock",
+    }[kind]
+    return f"{text} ({rejected} blocked by risk)" if rejected else text
+
 
 @dataclass
-class _Item:
-    """One commission line, as the ledger follows it."""
+class _Items:
+    """The commission lines placed before the period's end, as columns, with their state."""
 
-    item_id: str
-    partner_id: str
-    contract_id: str
-    version: int
-    currency: str
-    order_id: str
-    line_id: str | None
-    ts: datetime
-    amount: int  # minor units, signed as earned
-    base: int
-    source: str
-    accrued: bool = False
-    approved: bool = False
+    source: ObjArray
+    order_id: ObjArray
+    line_id: ObjArray
+    partner_id: ObjArray
+    contract_id: ObjArray
+    version: IntArray
+    currency: ObjArray
+    ts: IntArray
+    amount: IntArray
+    #: Partner and currency codes, and what they stand for.
+    partner: IntArray
+    partners: list[str]
+    code: IntArray
+    codes: list[str]
+    #: Contract version per line, as a code into ``terms`` (contract id, version).
+    term: IntArray
+    terms: list[tuple[str, int]]
+    accrued: BoolArray
+    approved: BoolArray
     #: Rejected by a risk decision: voided in full, nothing more to reverse or approve.
-    rejected: bool = False
+    rejected: BoolArray
     #: Minor units already reversed (voided or clawed back) in earlier runs.
-    reversed_before: int = 0
+    reversed_before: IntArray
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+
+@dataclass
+class _Block:
+    """Movements of one kind, before they are booked: item rows and what moved."""
+
+    kind: EntryKind
+    rows: IntArray
+    amount: IntArray
+    ts: IntArray
+    reversal_id: ObjArray
+    rejected: BoolArray
 
 
 @dataclass
@@ -69,13 +140,13 @@ class _Run:
 
     period: Period
     known: frozenset[str]
+    #: Movement transactions in the ledger, by ``kind|partner|currency|period``: how many.
+    counts: Counter[str] = field(default_factory=Counter)
     #: Per partner and currency, the next period without a locked statement, when that is
     #: later than `period`: what happens now for it is booked there, not in a locked one.
     reopened: dict[tuple[str, str], Period] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
-    #: Transactions of voids and clawbacks already in the ledger (their ids end in the
-    #: reversal's id, or in ``risk``).
-    reversal_txns: set[str] = field(default_factory=set)
+    blocks: list[_Block] = field(default_factory=list)
     #: Transactions added by this run.
     posted: set[str] = field(default_factory=set)
 
@@ -87,38 +158,70 @@ class _Run:
         self,
         txn_id: str,
         kind: EntryKind,
-        legs: Iterable[tuple[str, str | None, Money]],
+        legs: Legs,
         *,
         ts: datetime,
         source: str,
         memo: str = "",
+        booked: Period | None = None,
     ) -> bool:
         """Add a balanced transaction, unless the store already has it; whether it was added.
 
-        The transaction is booked where its partner's next statement will take it.
+        The transaction is booked in ``booked``, by default where its partner's next
+        statement will take it.
         """
         if f"{txn_id}/0" in self.known or txn_id in self.posted:
             return False
         self.posted.add(txn_id)
-        legs = list(legs)
-        owner = next((p for _, p, _ in legs if p is not None), None)
-        booked = self.period if owner is None else self.booking(owner, legs[0][2].currency)
+        if booked is None:
+            owner = next((p for _, p, _ in legs if p is not None), None)
+            booked = self.period if owner is None else self.booking(owner, legs[0][2].currency)
+        label = booked.label
         for number, (name, partner_id, amount) in enumerate(legs):
             self.entries.append(
-                Entry(
-                    entry_id=f"{txn_id}/{number}",
-                    txn_id=txn_id,
-                    kind=kind,
-                    account=name,
-                    partner_id=partner_id,
-                    amount=amount,
-                    ts=ts,
-                    period=booked.label,
-                    source=source,
-                    memo=memo,
+                trusted(
+                    Entry,
+                    {
+                        "entry_id": f"{txn_id}/{number}",
+                        "txn_id": txn_id,
+                        "kind": kind,
+                        "account": name,
+                        "partner_id": partner_id,
+                        "amount": amount,
+                        "ts": ts,
+                        "period": label,
+                        "source": source,
+                        "memo": memo,
+                    },
                 )
             )
         return True
+
+    def move(
+        self,
+        kind: EntryKind,
+        rows: IntArray,
+        amount: IntArray,
+        ts: IntArray | int,
+        *,
+        reversal_id: ObjArray | None = None,
+        rejected: bool = False,
+    ) -> None:
+        """Record movements of ``kind`` for item ``rows``; `book` posts them."""
+        if rows.size == 0:
+            return
+        self.blocks.append(
+            _Block(
+                kind=kind,
+                rows=rows,
+                amount=amount,
+                ts=np.broadcast_to(np.asarray(ts, dtype=np.int64), rows.shape),
+                reversal_id=(
+                    np.full(rows.size, None, dtype=object) if reversal_id is None else reversal_id
+                ),
+                rejected=np.full(rows.size, rejected, dtype=bool),
+            )
+        )
 
 
 def settle(
@@ -161,14 +264,16 @@ def settle(
         withholding: Tax withholding rate by partner id (``"0.1"`` withholds 10%).
 
     Returns:
-        The new entries (every transaction balances) and one statement per partner and
-        contract currency with activity or a balance.
+        The new entries (every transaction balances), each commission line's movements in
+        them, one statement per partner and contract currency with activity or a balance,
+        and the store revision they were computed from.
 
     Raises:
         DataError: Reversals of unknown orders, or past what the order (or line) was worth.
         CurrencyMismatch: A reversal in another currency than its order.
         MissingRate: No rate to a partner's payout currency at the payout date.
-        SettlementError: A statement of this period was already locked with other figures.
+        SettlementError: The ledger holds reversals that were not passed, or a partner is
+            paid in another currency and no rates were given.
     """
     if not isinstance(commissions, CommissionTable):
         raise TypeError(f"commissions must be a CommissionTable, got {type(commissions).__name__}")
@@ -178,26 +283,70 @@ def settle(
         raise TypeError(f"period must be an al.Period, got {type(period).__name__}")
     if reversals is not None and not isinstance(reversals, Reversals):
         raise TypeError(f"reversals must be an al.Reversals table, got {type(reversals).__name__}")
-    known = store.entry_ids() if store is not None else frozenset()
-    history = store.entries() if store is not None else ()
-    run = _Run(period=period, known=known)
-    run.reversal_txns = {e.txn_id for e in history if e.kind in ("void", "clawback")}
-    _reopen(run, store.statements() if store is not None else ())
-    items = _items(commissions, period)
-    _recall(items, history)
-    _accrue(run, items)
-    reversed_now = _reverse(run, items, commissions, reversals, period)
     actions = _checked_decisions(decisions)
     rates = _checked_withholding(withholding)
-    blocked = {order for order, action in actions.items() if action == "block"}
-    held = {order for order, action in actions.items() if action == "review"}
+    with collector_paused():
+        return _settle(
+            commissions,
+            book,
+            period,
+            reversals,
+            fx,
+            partners,
+            actions,
+            store,
+            adjustments,
+            schedule,
+            rates,
+        )
+
+
+def _settle(
+    commissions: CommissionTable,
+    book: ContractBook,
+    period: Period,
+    reversals: Reversals | None,
+    fx: FxRates | None,
+    partners: Partners | None,
+    actions: Mapping[str, Action],
+    store: Store | None,
+    adjustments: Iterable[Adjustment] | None,
+    schedule: PayoutSchedule | None,
+    rates: Mapping[str, Decimal],
+) -> Settlement:
+    # The revision is read first: should another writer append in between, the basis is older
+    # than what was read and the store refuses the result as stale, never the other way round.
+    basis = store.revision() if store is not None else 0
+    history = store.entries() if store is not None else ()
+    moved_before = store.movements() if store is not None else Movements.empty()
+    stored = store.statements() if store is not None else ()
+    run = _Run(period=period, known=frozenset(e.entry_id for e in history))
+    run.counts.update(
+        e.txn_id.rsplit("|", 1)[0] for e in history if e.kind in _KINDS and e.entry_id[-2:] == "/0"
+    )
+    _reopen(run, stored)
+    items = _items(commissions, period)
+    booked_reversals = _recall(items, moved_before)
+    _accrue(run, items)
+    reversed_now = _reverse(run, items, commissions, reversals, period, booked_reversals)
+    blocked = _orders_marked(items, actions, "block")
+    held = _orders_marked(items, actions, "review")
     _reject(run, items, blocked, reversed_now)
     _approve(run, items, book, held, reversed_now)
+    movements, locked = _book(run, items)
     if adjustments is None:
         adjustments = close_period(commissions, book, period, reversals=reversals)
     _adjust(run, adjustments, history)
-    statements = _statements(run, store, history, items, book, partners, fx, schedule, rates)
-    return Settlement(statements=tuple(statements), entries=tuple(run.entries))
+    locked.update(_locked_before(moved_before, period.label))
+    statements = _statements(
+        run, store, stored, history, items, locked, book, partners, fx, schedule, rates
+    )
+    return Settlement.model_construct(
+        statements=tuple(statements),
+        entries=tuple(run.entries),
+        movements=movements,
+        basis=basis,
+    )
 
 
 _ACTIONS = ("allow", "review", "block")
@@ -236,136 +385,179 @@ def _checked_withholding(withholding: Mapping[str, Decimal | str] | None) -> dic
     return rates
 
 
-def _items(commissions: CommissionTable, period: Period) -> list[_Item]:
-    """The commission lines placed before the period's end."""
+def _items(commissions: CommissionTable, period: Period) -> _Items:
+    """The commission lines placed before the period's end, nothing yet known of them."""
     columns = commissions.columns
-    rows = np.flatnonzero(columns["ts"] < period.end_us)
+    ts = np.asarray(columns["ts"], dtype=np.int64)
+    before = ts < period.end_us
+    every = bool(before.all())
 
-    def values(name: str) -> list[Any]:
-        listed: list[Any] = columns[name][rows].tolist()  # one conversion per column
-        return listed
+    def column(name: str) -> npt.NDArray[Any]:
+        values: npt.NDArray[Any] = columns[name]
+        return values if every else values[before]
 
-    found = []
-    for source, order_id, line, partner_id, contract_id, version, code, ts, amount, base in zip(
-        values("source"),
-        values("order_id"),
-        values("line_id"),
-        values("partner_id"),
-        values("contract_id"),
-        values("version"),
-        values("currency"),
-        values("ts"),
-        values("commission"),
-        values("base"),
-        strict=True,
-    ):
-        line_id = None if line is None else str(line)
-        found.append(
-            _Item(
-                item_id=f"{source}|{order_id}|{line_id or '-'}|{partner_id}",
-                partner_id=str(partner_id),
-                contract_id=str(contract_id),
-                version=int(version),
-                currency=str(code),
-                order_id=str(order_id),
-                line_id=line_id,
-                ts=_EPOCH + timedelta(microseconds=ts),
-                amount=int(amount),
-                base=int(base),
-                source=str(source),
-            )
-        )
-    return found
+    partner_id, currency = column("partner_id"), column("currency")
+    contract_id, version = column("contract_id"), np.asarray(column("version"), dtype=np.int64)
+    size = partner_id.size
+    partner, partners = factorize(partner_id, np.ones(size, dtype=bool))
+    contract, _ = factorize(contract_id, np.ones(size, dtype=bool))
+    # A line's currency is its contract version's: code the versions, then their currencies.
+    term, first_row = _dense_codes(contract * (int(version.max(initial=0)) + 1) + version)
+    code_of_term, codes = factorize(currency[first_row], np.ones(first_row.size, dtype=bool))
+    return _Items(
+        source=column("source"),
+        order_id=column("order_id"),
+        line_id=column("line_id"),
+        partner_id=partner_id,
+        contract_id=contract_id,
+        version=version,
+        currency=currency,
+        ts=ts if every else ts[before],
+        amount=np.asarray(column("commission"), dtype=np.int64),
+        partner=partner,
+        partners=[str(p) for p in partners],
+        code=code_of_term[term],
+        codes=[str(c) for c in codes],
+        term=term,
+        terms=[(str(contract_id[row]), int(version[row])) for row in first_row.tolist()],
+        accrued=np.zeros(size, dtype=bool),
+        approved=np.zeros(size, dtype=bool),
+        rejected=np.zeros(size, dtype=bool),
+        reversed_before=np.zeros(size, dtype=np.int64),
+    )
 
 
-def _recall(items: list[_Item], history: Iterable[Entry]) -> None:
-    """Mark what the ledger already holds for each line: accrued, approved, reversed."""
-    accrued, approved, rejected = set(), set(), set()
-    reversed_before: dict[str, int] = defaultdict(int)
-    for entry in history:
-        if not entry.entry_id.endswith("/0"):
-            continue  # one leg per transaction says enough
-        if entry.kind == "accrual":
-            accrued.add(entry.source)
-        elif entry.kind == "approval":
-            approved.add(entry.source)
-        elif entry.kind in ("void", "clawback"):
-            # The first leg takes the amount off the partner's account (a debit).
-            reversed_before[entry.source] += entry.amount.minor
-            if entry.txn_id.endswith("|risk"):
-                rejected.add(entry.source)
-    for item in items:
-        item.accrued = item.item_id in accrued
-        item.approved = item.item_id in approved
-        item.rejected = item.item_id in rejected
-        item.reversed_before = reversed_before.get(item.item_id, 0)
+def _dense_codes(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Codes of non-negative integer keys in ascending key order, and a row of each code."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = int(keys.max()) + 1
+    if span > 4 * keys.size + 1_024:  # too wide for a table: sort
+        _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+        return codes.astype(np.int64, copy=False), first.astype(np.int64, copy=False)
+    seen = np.zeros(span, dtype=bool)
+    seen[keys] = True
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    codes = rank[keys]
+    first = np.full(int(rank[-1]) + 1, keys.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(keys.size, dtype=np.int64))
+    return codes, first
+
+
+def _recall(items: _Items, moved: Movements) -> frozenset[str]:
+    """Mark what the ledger holds of each line; the reversals the ledger has taken so far."""
+    if len(moved) == 0:
+        return frozenset()
+    stored_ids = moved.commission_ids()
+    code, distinct = factorize(stored_ids, np.ones(stored_ids.size, dtype=bool))
+    kind = moved["kind"]
+    size = len(distinct)
+    accrued = np.zeros(size, dtype=bool)
+    accrued[code[kind == "accrual"]] = True
+    approved = np.zeros(size, dtype=bool)
+    approved[code[kind == "approval"]] = True
+    rejected = np.zeros(size, dtype=bool)
+    rejected[code[moved["rejected"]]] = True
+    taken = (kind == "void") | (kind == "clawback")
+    reversed_total = np.zeros(size, dtype=np.int64)
+    np.add.at(reversed_total, code[taken], moved["amount"][taken])
+    lookup = {line: number for number, line in enumerate(distinct)}
+    line_ids = commission_ids(items.source, items.order_id, items.line_id, items.partner_id)
+    where = np.fromiter(map(lookup.get, line_ids, _minus_ones(len(items))), np.int64, len(items))
+    found = np.flatnonzero(where >= 0)
+    items.accrued[found] = accrued[where[found]]
+    items.approved[found] = approved[where[found]]
+    items.rejected[found] = rejected[where[found]]
+    items.reversed_before[found] = reversed_total[where[found]]
+    reversal_ids = moved["reversal_id"][taken]
+    return frozenset(r for r in reversal_ids.tolist() if r is not None)
 
 
 def _money(minor: int, code: str) -> Money:
     return Money.from_minor(minor, code)
 
 
-def _accrue(run: _Run, items: list[_Item]) -> None:
-    for item in items:
-        if item.accrued or item.amount == 0:
-            continue
-        amount = _money(item.amount, item.currency)
-        run.post(
-            f"accrual|{item.item_id}",
-            "accrual",
-            [
-                (account("expense"), None, amount),
-                (account("pending", item.partner_id), item.partner_id, -amount),
-            ],
-            ts=item.ts,
-            source=item.item_id,
-            memo=f"{item.source} commission on order {item.order_id}",
-        )
-        item.accrued = True
+def _minus_ones(count: int) -> Iterable[int]:
+    return (-1 for _ in range(count))
+
+
+def _accrue(run: _Run, items: _Items) -> None:
+    rows = np.flatnonzero(~items.accrued & (items.amount != 0))
+    run.move("accrual", rows, items.amount[rows], items.ts[rows])
+    items.accrued[rows] = True
+
+
+def _orders_marked(items: _Items, actions: Mapping[str, Action], action: Action) -> BoolArray:
+    """The lines of orders with the risk decision ``action``."""
+    marked = {order for order, given in actions.items() if given == action}
+    if not marked:
+        return np.zeros(len(items), dtype=bool)
+    return np.fromiter(map(marked.__contains__, items.order_id.tolist()), bool, len(items))
 
 
 def _reverse(
     run: _Run,
-    items: list[_Item],
+    items: _Items,
     commissions: CommissionTable,
     reversals: Reversals | None,
     period: Period,
-) -> dict[str, int]:
+    booked: frozenset[str],
+) -> IntArray:
     """Void or claw back each line's share of the reversals so far; the total per line."""
-    _require_every_reversal(run, reversals)
+    _require_every_reversal(booked, reversals)
+    total = items.reversed_before.copy()
     if reversals is None or len(reversals) == 0:
-        return {item.item_id: item.reversed_before for item in items}
+        return total
     orders = commissions.inputs.get("orders")
     if not isinstance(orders, Orders):
         raise SettlementError("the commission table does not carry its orders; re-run compute")
     shares = _reversed_shares(orders, commissions, reversals, period)
-    total: dict[str, int] = {}
-    for item in items:
-        share = shares.get((item.order_id, item.line_id)) or shares.get((item.order_id, None))
-        taken = item.reversed_before
-        if share is not None and not item.rejected:
-            fraction, last_id, at = share
-            # Cumulative, so a late partial reversal adds only its difference and a full one
-            # takes back exactly what was earned.
-            due = round_quotient(
-                item.amount * fraction.numerator, fraction.denominator, rounding_mode("half_even")
-            )
-            delta = int(due) - item.reversed_before
-            if delta:
-                _post_reversal(run, item, delta, last_id, at)
-                taken += delta
-        total[item.item_id] = taken
+    by_order = {order: share for (order, line), share in shares.items() if line is None}
+    by_line = {key: share for key, share in shares.items() if key[1] is not None}
+    hit = {order for order, _ in shares}
+    order_ids = items.order_id.tolist()
+    candidates = np.fromiter(map(hit.__contains__, order_ids), bool, len(items))
+    rows: list[int] = []
+    amounts: list[int] = []
+    stamps: list[int] = []
+    causes: list[str] = []
+    line_ids = items.line_id
+    amounts_of = items.amount
+    for row in np.flatnonzero(candidates & ~items.rejected).tolist():
+        order_id, line_id = order_ids[row], line_ids[row]
+        share = by_line.get((order_id, line_id)) if line_id is not None else None
+        if share is None:
+            share = by_order.get(order_id)
+        if share is None:
+            continue
+        (numerator, denominator), last_id, at = share
+        # Cumulative, so a late partial reversal adds only its difference and a full one
+        # takes back exactly what was earned.
+        due = int(round_quotient(amounts_of[row] * numerator, denominator, _HALF_EVEN))
+        delta = due - int(total[row])
+        if delta:
+            rows.append(row)
+            amounts.append(delta)
+            stamps.append(at)
+            causes.append(last_id)
+            total[row] = due
+    picked = np.array(rows, dtype=np.int64)
+    moved = np.array(amounts, dtype=np.int64)
+    when = np.array(stamps, dtype=np.int64)
+    cause = np.array(causes, dtype=object)
+    after = items.approved[picked]
+    run.move("void", picked[~after], moved[~after], when[~after], reversal_id=cause[~after])
+    run.move("clawback", picked[after], moved[after], when[after], reversal_id=cause[after])
     return total
 
 
-def _require_every_reversal(run: _Run, reversals: Reversals | None) -> None:
+def _require_every_reversal(booked: frozenset[str], reversals: Reversals | None) -> None:
     """Refuse reversals that leave out ones the ledger already took into account.
 
     Shares are cumulative: each run needs every reversal so far, or a later partial one would
     be measured against too little.
     """
-    given = {str(r) for r in reversals["reversal_id"]} if reversals is not None else set()
-    booked = {txn.rsplit("|", 1)[1] for txn in run.reversal_txns if not txn.endswith("|risk")}
+    given = set(reversals["reversal_id"].tolist()) if reversals is not None else set()
     missing = sorted(booked - given)
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
@@ -375,67 +567,55 @@ def _require_every_reversal(run: _Run, reversals: Reversals | None) -> None:
         )
 
 
-def _post_reversal(run: _Run, item: _Item, delta: int, last_id: str, at: datetime) -> None:
-    amount = _money(delta, item.currency)
-    if item.approved:
-        kind: EntryKind = "clawback"
-        holder = account("payable", item.partner_id)
-        memo = f"clawback: reversal {last_id} of order {item.order_id}"
-    else:
-        kind = "void"
-        holder = account("pending", item.partner_id)
-        memo = f"void before lock: reversal {last_id} of order {item.order_id}"
-    run.post(
-        f"{kind}|{item.item_id}|{last_id}",
-        kind,
-        [(holder, item.partner_id, amount), (account("expense"), None, -amount)],
-        ts=at,
-        source=item.item_id,
-        memo=memo,
-    )
-
-
 def _reversed_shares(
     orders: Orders, commissions: CommissionTable, reversals: Reversals, period: Period
-) -> dict[tuple[str, str | None], tuple[Fraction, str, datetime]]:
-    """Per order (line ``None``) or line: share reversed so far, the last reversal, its time."""
-    order_row = {str(o): r for r, o in enumerate(orders["order_id"])}
-    order_amount = orders["amount"]
-    order_currency = orders["currency"]
+) -> dict[tuple[str, str | None], tuple[tuple[int, int], str, int]]:
+    """Per order (line ``None``) or line: the share reversed so far, and the last reversal.
+
+    Returns:
+        ``{(order, line): ((numerator, denominator), last reversal id, its time in µs)}``.
+    """
+    targets = reversals["order_id"].tolist()
+    order_row = _rows_of_orders(orders, sorted(set(targets)))
+    # Each reversal's order: its row, amount and currency (row -1: no such order).
+    rows = np.array([order_row.get(t, -1) for t in targets], dtype=np.int64)
+    whole_order = orders["amount"][rows].tolist()
+    currency_codes, currency_names = orders.codes("currency")
+    order_currency = currency_names[currency_codes[rows]].tolist()
     # A line is worth its amount as given, in its order's currency, like the reversal.
     lines = commissions.inputs.get("lines")
     line_amount: dict[tuple[str, str], int] = {}
     if isinstance(lines, Lines):
-        for order_id, line_id, amount in zip(
-            lines["order_id"], lines["line_id"], lines["amount"], strict=True
-        ):
-            line_amount[str(order_id), str(line_id)] = int(amount)
+        pairs = zip(lines["order_id"].tolist(), lines["line_id"].tolist(), strict=True)
+        line_amount = dict(zip(pairs, lines["amount"].tolist(), strict=True))
     problems: list[Problem] = []
     taken: dict[tuple[str, str | None], int] = defaultdict(int)
     full: set[tuple[str, str | None]] = set()
-    last: dict[tuple[str, str | None], tuple[str, datetime]] = {}
+    last: dict[tuple[str, str | None], tuple[str, int]] = {}
     worth: dict[tuple[str, str | None], int] = {}
-    records = reversals.to_records()
-    order = sorted(range(len(records)), key=lambda r: (records[r]["ts"], records[r]["reversal_id"]))
-    for row in order:
-        record = records[row]
-        at: datetime = record["ts"]
-        if at >= period.end:
+    ids = reversals["reversal_id"].tolist()
+    stamps = reversals["ts"].tolist()
+    line_of = reversals["line_id"].tolist()
+    currencies = reversals["currency"].tolist()
+    minors = reversals["amount"].tolist()
+    in_full = reversals.missing("amount").tolist()
+    end = period.end_us
+    for row in sorted(range(len(ids)), key=lambda r: (stamps[r], ids[r])):
+        at = stamps[row]
+        if at >= end:
             continue
-        order_id, line_id = str(record["order_id"]), record["line_id"]
-        if order_id not in order_row:
+        order_id, line_id = targets[row], line_of[row]
+        if rows[row] < 0:
             problems.append(Problem(row, "order_id", order_id, "no such order"))
             continue
-        target = order_row[order_id]
-        currency = str(order_currency[target])
-        if record["currency"] is not None and record["currency"] != currency:
+        currency = order_currency[row]
+        if currencies[row] is not None and currencies[row] != currency:
             raise CurrencyMismatch(
-                f"reversal {record['reversal_id']} is in {record['currency']}, its order "
-                f"{order_id} in {currency}"
+                f"reversal {ids[row]} is in {currencies[row]}, its order {order_id} in {currency}"
             )
-        key = (order_id, None if line_id is None else str(line_id))
+        key = (order_id, line_id)
         if line_id is None:
-            worth[key] = int(order_amount[target])
+            worth[key] = whole_order[row]
         elif key in line_amount:
             worth[key] = line_amount[key]
         else:
@@ -446,93 +626,173 @@ def _reversed_shares(
             )
             problems.append(Problem(row, "line_id", line_id, reason))
             continue
-        amount = record["amount"]
-        if amount is None:
+        if in_full[row]:
             full.add(key)
         else:
-            minor = Money(amount, currency).minor
-            taken[key] += minor
+            taken[key] += minors[row]
             if taken[key] > worth[key]:
                 problems.append(
                     Problem(
                         row,
                         "amount",
-                        amount,
-                        f"reversals of {order_id}{'' if line_id is None else '/' + str(line_id)}"
+                        Money.from_minor(minors[row], currency).amount,
+                        f"reversals of {order_id}{'' if line_id is None else '/' + line_id}"
                         f" add up to more than it was worth "
                         f"({Money.from_minor(worth[key], currency)})",
                     )
                 )
-        last[key] = (str(record["reversal_id"]), at)
+        last[key] = (ids[row], at)
     if problems:
         raise DataError("reversals", problems)
     shares = {}
     for key, (last_id, at) in last.items():
         whole = worth[key]
-        fraction = Fraction(1) if key in full or whole <= 0 else Fraction(taken[key], whole)
-        shares[key] = (fraction, last_id, at)
+        share = (1, 1) if key in full or whole <= 0 else (taken[key], whole)
+        shares[key] = (share, last_id, at)
     return shares
 
 
-def _reject(run: _Run, items: list[_Item], blocked: set[str], reversed_now: dict[str, int]) -> None:
+def _rows_of_orders(orders: Orders, wanted: list[str]) -> dict[str, int]:
+    """The rows of the ``wanted`` order ids that the orders table holds."""
+    codes, categories = orders.codes("order_id")
+    needles = np.array(wanted, dtype=object)
+    found = positions(categories, needles)
+    row_of_code = np.empty(categories.size, dtype=np.int64)
+    row_of_code[codes] = np.arange(codes.size, dtype=np.int64)
+    known = found >= 0
+    return dict(zip(needles[known].tolist(), row_of_code[found[known]].tolist(), strict=True))
+
+
+def _reject(run: _Run, items: _Items, blocked: BoolArray, total: IntArray) -> None:
     """Risk blocked these orders: void what is left of their commission, or claw it back.
 
     A line not yet approved is voided; one already approved (locked, perhaps paid) is clawed
     back into the next statement.
     """
-    for item in items:
-        if item.order_id not in blocked or item.rejected:
-            continue
-        left = item.amount - reversed_now.get(item.item_id, 0)
-        if left == 0:
-            continue
-        amount = _money(left, item.currency)
-        kind: EntryKind = "clawback" if item.approved else "void"
-        holder = account("payable" if item.approved else "pending", item.partner_id)
-        run.post(
-            f"{kind}|{item.item_id}|risk",
-            kind,
-            [(holder, item.partner_id, amount), (account("expense"), None, -amount)],
-            ts=run.period.end,
-            source=item.item_id,
-            memo=f"rejected: order {item.order_id} blocked by risk",
-        )
-        reversed_now[item.item_id] = item.amount
-        item.rejected = True
+    rows = np.flatnonzero(blocked & ~items.rejected)
+    left = items.amount[rows] - total[rows]
+    rows, left = rows[left != 0], left[left != 0]
+    after = items.approved[rows]
+    end = run.period.end_us
+    run.move("void", rows[~after], left[~after], end, rejected=True)
+    run.move("clawback", rows[after], left[after], end, rejected=True)
+    total[rows] = items.amount[rows]
+    items.rejected[rows] = True
 
 
 def _approve(
-    run: _Run,
-    items: list[_Item],
-    book: ContractBook,
-    held: set[str],
-    reversed_now: dict[str, int],
+    run: _Run, items: _Items, book: ContractBook, held: BoolArray, total: IntArray
 ) -> None:
     """Approve lines whose hold is over by the period's end, net of what was voided."""
     hold = {(c.id, c.version): (c.hold_days, c.timezone) for c in book.contracts}
-    for item in items:
-        if item.approved or item.rejected or item.order_id in held:
-            continue
-        days, tz = hold.get((item.contract_id, item.version), (0, "UTC"))
-        release = shift(item.ts, tz=tz, days=days)
-        if release > run.period.end:
-            continue
-        net = item.amount - reversed_now.get(item.item_id, 0)
-        if net == 0:
-            continue
-        amount = _money(net, item.currency)
-        run.post(
-            f"approval|{item.item_id}",
-            "approval",
-            [
-                (account("pending", item.partner_id), item.partner_id, amount),
-                (account("payable", item.partner_id), item.partner_id, -amount),
-            ],
-            ts=max(release, item.ts),
-            source=item.item_id,
-            memo=f"hold of {days} days over",
+    open_rows = np.flatnonzero(~items.approved & ~items.rejected & ~held)
+    if open_rows.size == 0:
+        return
+    term = items.term[open_rows]
+    release = np.empty(open_rows.size, dtype=np.int64)
+    for number, (contract_id, version) in enumerate(items.terms):
+        picked = np.flatnonzero(term == number) if len(items.terms) > 1 else slice(None)
+        days, tz = hold.get((contract_id, version), (0, "UTC"))
+        stamps = items.ts[open_rows[picked]]
+        release[picked] = (
+            stamps + days * _DAY_US if tz == "UTC" else shift_days_us(stamps, tz=tz, days=days)
         )
-        item.approved = True
+    net = items.amount[open_rows] - total[open_rows]
+    due = (release <= run.period.end_us) & (net != 0)
+    rows = open_rows[due]
+    when = np.maximum(release[due], items.ts[rows])
+    run.move("approval", rows, net[due], when)
+    items.approved[rows] = True
+
+
+def _book(run: _Run, items: _Items) -> tuple[Movements, Counter[tuple[str, str]]]:
+    """Post one transaction per kind, partner and currency for the run's movements.
+
+    Returns:
+        The movements (accruals, voids, clawbacks, then approvals, each in line order), and
+        the number of lines approved (locked in a statement) per partner and currency.
+    """
+    locked: Counter[tuple[str, str]] = Counter()
+    blocks = run.blocks
+    if not blocks:
+        return Movements.empty(), locked
+    # Movements stay in block order (each block's rows ascending), so the line columns are
+    # gathered in sequence; transactions are found by a dense rank of their key, not a sort.
+    rows = np.concatenate([b.rows for b in blocks])
+    kind = np.concatenate([np.full(b.rows.size, _KINDS.index(b.kind)) for b in blocks])
+    amount = np.concatenate([b.amount for b in blocks])
+    ts = np.concatenate([b.ts for b in blocks])
+    rejected = np.concatenate([b.rejected for b in blocks])
+    partners, codes = len(items.partners), len(items.codes)
+    key = (kind * partners + items.partner[rows]) * codes + items.code[rows]
+    span = len(_KINDS) * partners * codes
+    if span <= 4 * key.size + 1_024:
+        count = np.bincount(key, minlength=span)
+        keys = np.flatnonzero(count)
+        rank = np.cumsum(count > 0) - 1
+        txn_of = rank[key]
+        sizes = count[keys]
+    else:  # too many partners and currencies for a table: rank by sorting
+        keys, txn_of, sizes = np.unique(key, return_inverse=True, return_counts=True)
+    sums = np.zeros(keys.size, dtype=np.int64)
+    np.add.at(sums, txn_of, amount)
+    latest = np.full(keys.size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, txn_of, ts)
+    refused = np.bincount(txn_of[rejected], minlength=keys.size)
+    txn_ids: list[str] = []
+    labels: list[str] = []
+    for group, size, total, at, blocked in zip(
+        keys.tolist(), sizes.tolist(), sums.tolist(), latest.tolist(), refused.tolist(), strict=True
+    ):
+        what = _KINDS[group // (partners * codes)]
+        partner_id = items.partners[(group // codes) % partners]
+        code = items.codes[group % codes]
+        booked = run.booking(partner_id, code)
+        label = booked.label
+        prefix = f"{what}|{partner_id}|{code}|{label}"
+        run.counts[prefix] += 1
+        txn_id = f"{prefix}|{run.counts[prefix]}"
+        run.post(
+            txn_id,
+            what,
+            _legs(what, partner_id, Money.from_minor(total, code)),
+            ts=from_micros(at),
+            source=prefix,
+            memo=_memo(what, size, blocked),
+            booked=booked,
+        )
+        if what == "approval" and booked is run.period:
+            locked[partner_id, code] += size
+        txn_ids.append(txn_id)
+        labels.append(label)
+    movements = Movements(
+        {
+            "txn_id": np.array(txn_ids, dtype=object)[txn_of],
+            "kind": np.array(_KINDS, dtype=object)[kind],
+            "source": items.source[rows],
+            "order_id": items.order_id[rows],
+            "line_id": items.line_id[rows],
+            "partner_id": items.partner_id[rows],
+            "contract_id": items.contract_id[rows],
+            "version": items.version[rows],
+            "currency": items.currency[rows],
+            "amount": amount,
+            "ts": ts,
+            "period": np.array(labels, dtype=object)[txn_of],
+            "reversal_id": np.concatenate([b.reversal_id for b in blocks]),
+            "rejected": rejected,
+        }
+    )
+    return movements, locked
+
+
+def _locked_before(moved: Movements, label: str) -> Counter[tuple[str, str]]:
+    """Lines approved in earlier runs and booked in the period ``label``, per partner."""
+    rows = (moved["kind"] == "approval") & (moved["period"] == label) if len(moved) else None
+    if rows is None or not rows.any():
+        return Counter()
+    pairs = zip(moved["partner_id"][rows].tolist(), moved["currency"][rows].tolist(), strict=True)
+    return Counter(pairs)
 
 
 def _adjust(run: _Run, adjustments: Iterable[Adjustment], history: Iterable[Entry]) -> None:
@@ -601,7 +861,6 @@ class _Figures:
     adjusted: int = 0
     voided: int = 0
     clawed: int = 0
-    locked: int = 0
 
 
 def _figures(entries: Iterable[Entry], label: str) -> dict[tuple[str, str], _Figures]:
@@ -617,7 +876,6 @@ def _figures(entries: Iterable[Entry], label: str) -> dict[tuple[str, str], _Fig
         minor = entry.amount.minor
         if entry.kind == "approval" and owner == "payable":
             figures.approved -= minor
-            figures.locked += 1
         elif entry.kind == "adjustment" and owner == "payable":
             figures.adjusted -= minor
         elif entry.kind == "clawback" and owner == "payable":
@@ -642,8 +900,10 @@ def _reopen(run: _Run, stored: Iterable[Statement]) -> None:
 def _statements(
     run: _Run,
     store: Store | None,
+    stored_statements: Iterable[Statement],
     history: Iterable[Entry],
-    items: list[_Item],
+    items: _Items,
+    locked: Mapping[tuple[str, str], int],
     book: ContractBook,
     partners: Partners | None,
     fx: FxRates | None,
@@ -651,7 +911,7 @@ def _statements(
     withholding: Mapping[str, Decimal],
 ) -> list[Statement]:
     period = run.period
-    stored = {s.statement_id: s for s in (store.statements() if store is not None else ())}
+    stored = {s.statement_id: s for s in stored_statements}
     figures = _figures([*history, *run.entries], period.label)
     keys = set(figures)
     latest: dict[tuple[str, str], Statement] = {}
@@ -665,13 +925,7 @@ def _statements(
     if partners is not None:
         pairs = zip(partners["partner_id"], partners["payout_currency"], strict=True)
         payout_currency = {str(p): str(c) for p, c in pairs if c is not None}
-    # The minimum payout of the contract version under which the partner last earned.
-    terms = {(c.id, c.version): c for c in book.contracts}
-    minimum: dict[tuple[str, str], int] = {}
-    for item in sorted(items, key=lambda i: i.ts):
-        version = terms.get((item.contract_id, item.version))
-        floor = None if version is None else version.minimum_payout
-        minimum[item.partner_id, item.currency] = 0 if floor is None else floor.minor
+    minimum = _minimum_payouts(items, book)
     paid_at = _payout_date(period, schedule)
     statements = []
     for partner_id, code in sorted(keys):
@@ -681,7 +935,7 @@ def _statements(
             continue
         if run.booking(partner_id, code) is not period:
             continue  # a later statement is locked; this partner's news waits for the next
-        previous = store.last_statement(partner_id, code) if store is not None else None
+        previous = latest.get((partner_id, code))
         opening = previous.carried.minor if previous is not None else 0
         moved = figures.get((partner_id, code), _Figures())
         closing = opening + moved.approved + moved.adjusted - moved.clawed
@@ -713,29 +967,49 @@ def _statements(
             fx_rate, fx_at = Decimal(exact.numerator) / Decimal(exact.denominator), at
         if reason is None:
             _post_payout(run, partner_id, code, closing, withheld, payout, at)
-        statements.append(
-            Statement(
-                statement_id=statement_id,
-                partner_id=partner_id,
-                period=period,
-                currency=code,
-                opening=_money(opening, code),
-                approved=_money(moved.approved, code),
-                adjustments=_money(moved.adjusted, code),
-                voided=_money(moved.voided, code),
-                clawbacks=_money(-moved.clawed, code),
-                closing=_money(closing, code),
-                withheld=_money(withheld, code),
-                paid=_money(paid, code),
-                carried=_money(0 if reason is None else closing, code),
-                payout=payout,
-                fx_rate=fx_rate,
-                fx_at=fx_at,
-                reason=reason,
-                commissions=moved.locked,
-            )
-        )
+        figures_of = {
+            "opening": opening,
+            "approved": moved.approved,
+            "adjustments": moved.adjusted,
+            "voided": moved.voided,
+            "clawbacks": -moved.clawed,
+            "closing": closing,
+            "withheld": withheld,
+            "paid": paid,
+            "carried": 0 if reason is None else closing,
+        }
+        record: dict[str, Any] = {
+            "statement_id": statement_id,
+            "partner_id": partner_id,
+            "period": period,
+            "currency": code,
+            **{name: _money(value, code) for name, value in figures_of.items()},
+            "payout": payout,
+            "fx_rate": fx_rate,
+            "fx_at": fx_at,
+            "reason": reason,
+            "commissions": locked.get((partner_id, code), 0),
+        }
+        statements.append(trusted(Statement, record))
     return statements
+
+
+def _minimum_payouts(items: _Items, book: ContractBook) -> dict[tuple[str, str], int]:
+    """Per partner and currency, the minimum payout of the contract version of its last line."""
+    if len(items) == 0:
+        return {}
+    group = items.partner * len(items.codes) + items.code
+    # The last line in time of each group: the first of the reversed, stably sorted rows.
+    order = np.argsort(items.ts, kind="stable")[::-1]
+    _, first = np.unique(group[order], return_index=True)
+    terms = {(c.id, c.version): c for c in book.contracts}
+    minimum: dict[tuple[str, str], int] = {}
+    for row in order[first].tolist():
+        version = terms.get((items.contract_id[row], int(items.version[row])))
+        floor = None if version is None else version.minimum_payout
+        key = (items.partners[items.partner[row]], items.codes[items.code[row]])
+        minimum[key] = 0 if floor is None else floor.minor
+    return minimum
 
 
 def _payout_date(period: Period, schedule: PayoutSchedule | None) -> datetime | None:

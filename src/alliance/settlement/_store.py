@@ -1,10 +1,17 @@
 """Ledger stores: append-only persistence of what `settle` returns.
 
-A store holds the entries and statements of every settlement appended to it, in append order,
-and never changes or forgets one. Appending is idempotent: an entry whose ``entry_id`` is
-already stored is skipped, and so is a statement identical to the stored one of the same
-``statement_id``; a statement that differs from the stored one is refused, because a statement
-is locked once stored. An append is all or nothing: nothing of a refused settlement is written.
+A store holds what every settlement appended to it brought: its ledger entries, its
+statements and its movements (each commission line's part in the entries' transactions), in
+append order, and never changes or forgets any of them. Appending is idempotent: an entry
+whose ``entry_id`` is already stored is skipped, and so is a statement identical to the stored
+one of the same ``statement_id``; the movements of a transaction already stored are not
+written again. A statement that differs from the stored one is refused, because a statement is
+locked once stored. An append is all or nothing: nothing of a refused settlement is written.
+
+A store counts its revisions: every append that writes something is one. A settlement records
+the revision it was computed from (`Settlement.basis`), and a store refuses a settlement that
+brings something new when it has been appended to since (optimistic concurrency: settle again
+from the current ledger). A settlement appended before adds nothing, whatever its basis.
 
 `MemoryStore` keeps everything in memory; `SQLiteStore` keeps it in an SQLite file (the
 embedded default, standard library only). Both follow the `Store` protocol and behave the same.
@@ -19,14 +26,18 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
 
 from alliance._kernels import INT64_MAX
 from alliance._money import Money
 from alliance._periods import Period, to_micros
-from alliance.errors import MoneyOverflow, SettlementError
-from alliance.settlement._ledger import Entry, Settlement, Statement, check_balanced
+from alliance.errors import InvalidAmount, MoneyOverflow, SettlementError
+from alliance.settlement._ledger import Entry, Movements, Settlement, Statement, check_balanced
+from alliance.settlement._segments import Factorized, decode, encode, factorize
 
 __all__ = ["MemoryStore", "SQLiteStore", "Store"]
 
@@ -35,15 +46,17 @@ __all__ = ["MemoryStore", "SQLiteStore", "Store"]
 class Store(Protocol):
     """An append-only ledger of settlements: what `settle` reads history from.
 
-    `MemoryStore` and `SQLiteStore` are the two implementations; any object with these
-    methods is a store.
+    A store keeps the entries, statements and movements of every settlement appended to it,
+    and counts its revisions. `MemoryStore` and `SQLiteStore` are the two implementations; any
+    object with these methods is a store.
     """
 
     def append(self, settlement: Settlement) -> int:
-        """Add the settlement's new entries and statements, all or nothing.
+        """Add the settlement's new entries, statements and movements, all or nothing.
 
         Entries whose ``entry_id`` is stored already are skipped, as are statements identical
-        to the stored statement of the same ``statement_id``.
+        to the stored statement of the same ``statement_id`` and the movements of transactions
+        already stored. An append that writes something is one revision.
 
         Args:
             settlement: What `settle` returned.
@@ -53,11 +66,17 @@ class Store(Protocol):
 
         Raises:
             TypeError: `settlement` is not a `Settlement`.
-            SettlementError: A statement differs from the locked one of the same id, or the
-                new entries do not balance; nothing is written.
+            SettlementError: The settlement brings something new but was computed from an
+                older revision (settle again); a statement differs from the locked one of the
+                same id; the new entries do not balance; or the movements do not match the
+                entries (a transaction without entries, or movements that do not add up to
+                the first leg of their transaction). Nothing is written.
             MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
                 units; nothing is written.
         """
+
+    def revision(self) -> int:
+        """The number of appends that wrote something (0 for a new store)."""
 
     def entries(
         self, *, partner_id: str | None = None, period: str | None = None
@@ -70,6 +89,17 @@ class Store(Protocol):
 
         Returns:
             The entries, in the order they were appended.
+        """
+
+    def movements(self, *, partner_id: str | None = None, period: str | None = None) -> Movements:
+        """The stored movements in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the movements of this partner.
+            period: Only the movements booked in the period with this label.
+
+        Returns:
+            The movements, in the order they were appended.
         """
 
     def statements(self, *, partner_id: str | None = None) -> tuple[Statement, ...]:
@@ -108,25 +138,46 @@ class Store(Protocol):
 # -- what an append adds: the rules, once for every store -----------------------------------
 
 
+class _Additions(NamedTuple):
+    """What an append writes: the records of a settlement that the store does not hold."""
+
+    entries: list[Entry]
+    statements: list[Statement]
+    movements: Movements
+    #: The movements' ``txn_id`` factorized, when the checks did it (it is not done twice).
+    txns: Factorized | None = None
+
+    @property
+    def new(self) -> bool:
+        """Whether the settlement brings anything new (movements come with new entries)."""
+        return bool(self.entries or self.statements)
+
+
 def _new_records(
     settlement: Settlement,
     known_entries: Callable[[list[str]], set[str]],
     stored_statements: Callable[[list[str]], dict[str, Statement]],
-) -> tuple[list[Entry], list[Statement]]:
-    """The entries and statements of `settlement` that a store does not hold yet.
+    revision: int,
+) -> _Additions:
+    """The entries, statements and movements of `settlement` that a store does not hold yet.
 
     Args:
         settlement: The settlement being appended.
         known_entries: Which of the given entry ids the store holds.
         stored_statements: The stored statements among the given statement ids, by id.
+        revision: The store's revision.
 
     Returns:
-        The new entries and the new statements, in the settlement's order.
+        The new entries and the new statements, in the settlement's order, and the movements
+        of the transactions of the new entries; nothing when the settlement brings nothing
+        new (whatever its basis).
 
     Raises:
         TypeError: `settlement` is not a `Settlement`.
-        SettlementError: A statement differs from the stored one, or from another of the same
-            id in the settlement; or the new entries do not balance.
+        SettlementError: The settlement brings something new and was computed from another
+            revision; a statement differs from the stored one, or from another of the same id
+            in the settlement; the new entries do not balance; or the movements do not match
+            the entries.
         MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor units.
     """
     if not isinstance(settlement, Settlement):
@@ -140,6 +191,17 @@ def _new_records(
                 f"different content ({_differences(first, statement)})"
             )
     stored = stored_statements(list(statements))
+    entries: dict[str, Entry] = {}
+    for entry in settlement.entries:
+        entries.setdefault(entry.entry_id, entry)
+    known = known_entries(list(entries))
+    new_entries = [entry for entry_id, entry in entries.items() if entry_id not in known]
+    new_statements = [s for statement_id, s in statements.items() if statement_id not in stored]
+    if (new_entries or new_statements) and settlement.basis != revision:
+        raise SettlementError(
+            f"the settlement was computed from revision {settlement.basis} of the ledger, "
+            f"which is now at revision {revision}; settle again"
+        )
     for statement_id, statement in statements.items():
         locked = stored.get(statement_id)
         if locked is not None and locked != statement:
@@ -148,25 +210,122 @@ def _new_records(
                 f"({_differences(locked, statement)}); a stored statement never changes, "
                 "later events belong in the next period"
             )
-    entries: dict[str, Entry] = {}
-    for entry in settlement.entries:
-        entries.setdefault(entry.entry_id, entry)
-    known = known_entries(list(entries))
-    new_entries = [entry for entry_id, entry in entries.items() if entry_id not in known]
+    if not (new_entries or new_statements):
+        return _Additions([], [], Movements.empty())
+    minors: dict[str, int] = {}
     for entry in new_entries:
-        if not entry.amount.is_whole():
+        minor = _whole_minor(entry.amount)
+        if minor is None:
             raise SettlementError(
                 f"entry {entry.entry_id!r} has amount {entry.amount}, finer than the minor unit "
                 f"of {entry.amount.currency}; ledger amounts are whole minor units"
             )
-        if abs(entry.amount.minor) > INT64_MAX:
+        if abs(minor) > INT64_MAX:
             raise MoneyOverflow(
                 f"entry {entry.entry_id!r} has amount {entry.amount}, which does not fit in a "
                 "signed 64-bit count of minor units"
             )
+        minors[entry.entry_id] = minor
     check_balanced(new_entries)
-    new_statements = [s for statement_id, s in statements.items() if statement_id not in stored]
-    return new_entries, new_statements
+    movements, txns = _new_movements(
+        settlement.movements, entries, minors, {e.txn_id for e in new_entries}
+    )
+    return _Additions(new_entries, new_statements, movements, txns)
+
+
+def _whole_minor(amount: Money) -> int | None:
+    """The amount in minor units, or ``None`` when it is finer than the minor unit."""
+    try:
+        return amount.minor
+    except InvalidAmount:
+        return None
+
+
+def _new_movements(
+    movements: Movements, entries: dict[str, Entry], minors: dict[str, int], new_txns: set[str]
+) -> tuple[Movements, Factorized | None]:
+    """The movements of the new transactions, once every movement is checked against its entries.
+
+    Every movement must belong to a transaction of the settlement, and the movements of a
+    transaction must be in the currency of its first leg (``<txn_id>/0``) and add up to it.
+
+    Args:
+        movements: The settlement's movements.
+        entries: The settlement's entries, by id.
+        minors: The amounts of some of the entries in minor units, by id (the others are
+            computed here).
+        new_txns: The transactions of the entries the store does not hold.
+
+    Returns:
+        The movements to write, and their ``txn_id`` factorized (``None`` when they are only
+        some of the settlement's movements).
+
+    Raises:
+        SettlementError: A movement does not match the entries.
+    """
+    if not len(movements):
+        return movements, None
+    txn_ids = factorize(movements["txn_id"])
+    codes, distinct = txn_ids.codes, txn_ids.distinct
+    txns: list[Any] = distinct.tolist()
+    in_settlement = {entry.txn_id for entry in entries.values()}
+    unknown = [txn for txn in txns if txn not in in_settlement]
+    if unknown:
+        raise SettlementError(
+            f"movements of {len(unknown)} transaction(s) without entries in the settlement: "
+            f"{_shown([repr(txn) for txn in unknown])}"
+        )
+    legs = [entries.get(f"{txn}/0") for txn in txns]
+    headless = [txn for txn, leg in zip(txns, legs, strict=True) if leg is None]
+    if headless:
+        raise SettlementError(
+            f"movements of {len(headless)} transaction(s) without a first leg "
+            f"('<txn_id>/0') in the settlement: {_shown([repr(txn) for txn in headless])}"
+        )
+    first_legs = [leg for leg in legs if leg is not None]
+    currency = np.empty(len(txns), dtype=object)
+    currency[:] = [leg.amount.currency for leg in first_legs]
+    differs = np.not_equal(movements["currency"], currency[codes])
+    if differs.any():
+        odd = np.unique(codes[differs]).tolist()
+        raise SettlementError(
+            f"movements of {len(odd)} transaction(s) in another currency than the "
+            f"transaction: {_shown([f'{txns[t]!r} (in {currency[t]})' for t in odd])}"
+        )
+    totals = _sums(codes, movements["amount"], len(txns))
+    # The first legs of new entries are in `minors`; those of stored entries are computed.
+    expected = [minors.get(leg.entry_id) for leg in first_legs]
+    wrong = [
+        f"{txn!r} (movements {Money.from_minor(total, leg.amount.currency)}, first leg "
+        f"{leg.amount})"
+        for txn, total, leg, minor in zip(txns, totals, first_legs, expected, strict=True)
+        if total != (_whole_minor(leg.amount) if minor is None else minor)
+    ]
+    if wrong:
+        raise SettlementError(
+            f"movements of {len(wrong)} transaction(s) do not add up to the first leg of "
+            f"their transaction: {_shown(wrong)}"
+        )
+    fresh = np.fromiter((txn in new_txns for txn in txns), dtype=bool, count=len(txns))
+    if fresh.all():
+        return movements, txn_ids
+    return (movements.take(fresh[codes]) if fresh.any() else Movements.empty()), None
+
+
+def _sums(codes: npt.NDArray[np.intp], amounts: npt.NDArray[np.int64], size: int) -> list[int]:
+    """The exact total of ``amounts`` per code (never wrapping around, whatever the count)."""
+    # Each amount is split in 32-bit halves: neither half's total can overflow int64.
+    low = np.zeros(size, dtype=np.int64)
+    high = np.zeros(size, dtype=np.int64)
+    np.add.at(low, codes, amounts & 0xFFFF_FFFF)
+    np.add.at(high, codes, amounts >> 32)
+    return [(h << 32) + lo for h, lo in zip(high.tolist(), low.tolist(), strict=True)]
+
+
+def _shown(items: list[str]) -> str:
+    """The first few of ``items``, for an error."""
+    more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+    return ", ".join(items[:5]) + more
 
 
 def _differences(old: Statement, new: Statement) -> str:
@@ -199,24 +358,38 @@ def _matches(entry: Entry, partner_id: str | None, period: str | None) -> bool:
 class MemoryStore:
     """A ledger kept in memory: for tests, notebooks and one-off runs.
 
+    It keeps the entries, statements and movements appended, in append order, the balance of
+    every account, and the revision (the number of appends that wrote something). Movements
+    are kept as given; `SQLiteStore` also refuses text it cannot encode (a NUL character, a
+    value that is neither a string nor ``None``), which `settle` never produces.
+
     Examples:
         >>> from datetime import UTC
+        >>> txn = "accrual|kol-1|USD|2026-10|1"
         >>> accrued = Entry(
-        ...     entry_id="sale|o1|1|kol-1|expense", txn_id="sale|o1|1|kol-1", kind="accrual",
-        ...     account="expense", partner_id="kol-1", amount=Money("8.00", "USD"),
+        ...     entry_id=f"{txn}/0", txn_id=txn, kind="accrual", account="expense",
+        ...     partner_id="kol-1", amount=Money("8.00", "USD"),
         ...     ts=datetime(2026, 10, 3, 9, 30, tzinfo=UTC), period="2026-10",
-        ...     source="sale|o1|1|kol-1",
+        ...     source="accrual|kol-1|USD|2026-10",
         ... )
         >>> pending = accrued.model_copy(
-        ...     update={"entry_id": "sale|o1|1|kol-1|pending", "account": "pending:kol-1",
+        ...     update={"entry_id": f"{txn}/1", "account": "pending:kol-1",
         ...             "amount": Money("-8.00", "USD")}
         ... )
-        >>> run = Settlement(statements=(), entries=(accrued, pending))
+        >>> line = {"txn_id": txn, "kind": "accrual", "source": "sale", "order_id": "o1",
+        ...         "line_id": None, "partner_id": "kol-1", "contract_id": "std", "version": 1,
+        ...         "currency": "USD", "amount": 800, "ts": 1_791_019_800_000_000,
+        ...         "period": "2026-10", "reversal_id": None, "rejected": False}
+        >>> moved = Movements({name: [value] for name, value in line.items()})
         >>> store = MemoryStore()
+        >>> run = Settlement(statements=(), entries=(accrued, pending), movements=moved,
+        ...                  basis=store.revision())
         >>> store.append(run)
         2
         >>> store.append(run)  # appended before: nothing new
         0
+        >>> store.revision(), len(store.movements()), store.movements()["commission_id"]
+        (1, 1, array(['sale|o1|-|kol-1'], dtype=object))
         >>> store.balances()
         {('expense', 'USD'): Money('8.00', 'USD'), ('pending:kol-1', 'USD'): Money('-8.00', 'USD')}
     """
@@ -227,12 +400,18 @@ class MemoryStore:
         self._statements: list[Statement] = []
         self._statement_ids: dict[str, Statement] = {}
         self._totals: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self._segments: list[Movements] = []
+        self._moved: Movements | None = Movements.empty()  # the segments joined, when asked
+        self._revision = 0
 
     def __repr__(self) -> str:
-        return f"MemoryStore(<{len(self._entries)} entries, {len(self._statements)} statements>)"
+        return (
+            f"MemoryStore(<{len(self._entries)} entries, {len(self._statements)} statements, "
+            f"revision {self._revision}>)"
+        )
 
     def append(self, settlement: Settlement) -> int:
-        """Add the settlement's new entries and statements, all or nothing.
+        """Add the settlement's new entries, statements and movements, all or nothing.
 
         Args:
             settlement: What `settle` returned.
@@ -242,25 +421,52 @@ class MemoryStore:
 
         Raises:
             TypeError: `settlement` is not a `Settlement`.
-            SettlementError: A statement differs from the locked one of the same id, or the
-                new entries do not balance; nothing is written.
+            SettlementError: The settlement brings something new but was computed from an
+                older revision (settle again); a statement differs from the locked one of the
+                same id; the new entries do not balance; or the movements do not match the
+                entries. Nothing is written.
             MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
                 units; nothing is written.
         """
-        new_entries, new_statements = _new_records(
+        added = _new_records(
             settlement,
             lambda ids: self._entry_ids.intersection(ids),
             lambda ids: {i: self._statement_ids[i] for i in ids if i in self._statement_ids},
+            self._revision,
         )
+        if not added.new:
+            return 0
         # Everything is checked above; from here on nothing can fail half-way.
-        for entry in new_entries:
+        for entry in added.entries:
             self._entries.append(entry)
             self._entry_ids.add(entry.entry_id)
             self._totals[entry.account, entry.amount.currency] += entry.amount.minor
-        for statement in new_statements:
+        for statement in added.statements:
             self._statements.append(statement)
             self._statement_ids[statement.statement_id] = statement
-        return len(new_entries)
+        if len(added.movements):
+            self._segments.append(added.movements)
+            self._moved = None
+        self._revision += 1
+        return len(added.entries)
+
+    def revision(self) -> int:
+        """The number of appends that wrote something (0 for a new store)."""
+        return self._revision
+
+    def movements(self, *, partner_id: str | None = None, period: str | None = None) -> Movements:
+        """The stored movements in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the movements of this partner.
+            period: Only the movements booked in the period with this label.
+
+        Returns:
+            The movements, in the order they were appended.
+        """
+        if self._moved is None:
+            self._moved = Movements.concat(self._segments)
+        return self._moved.where(partner_id=partner_id, period=period)
 
     def entries(
         self, *, partner_id: str | None = None, period: str | None = None
@@ -326,7 +532,7 @@ class MemoryStore:
 # -- SQLite ---------------------------------------------------------------------------------
 
 #: Version of the table layout, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MONEY_FIELDS = (
     "opening",
@@ -351,6 +557,8 @@ _MONEY_COLUMNS = ", ".join(
 # zone they were given in, if any (see `_instant`). A period is its JSON. Entries have no index
 # beyond their id: a ledger is written far more than it is filtered, and each index costs every
 # write (settling writes several entries per commission line), while a filter scans quickly.
+# Movements are kept per revision: one row for each append that wrote something, holding the
+# append's movements in the binary form of `alliance.settlement._segments` (possibly none).
 _SCHEMA = (
     """CREATE TABLE entries (
         seq INTEGER PRIMARY KEY,
@@ -383,6 +591,11 @@ _SCHEMA = (
         commissions INTEGER NOT NULL
     )""",
     "CREATE INDEX statements_by_partner ON statements (partner_id, currency, period_end_us)",
+    """CREATE TABLE revisions (
+        revision INTEGER PRIMARY KEY,
+        movements INTEGER NOT NULL,
+        data BLOB NOT NULL
+    )""",
 )
 
 _ENTRY_COLUMNS = (
@@ -404,6 +617,9 @@ _INSERT_STATEMENT = (
     f"INSERT INTO statements ({_STATEMENT_COLUMNS}) "
     f"VALUES ({', '.join('?' * (10 + 2 * len(_MONEY_FIELDS)))})"
 )
+_INSERT_REVISION = "INSERT INTO revisions (revision, movements, data) VALUES (?, ?, ?)"
+#: Room left in an SQLite row beside the movements' bytes (its other columns, its header).
+_ROW_OVERHEAD = 1_024
 #: Ids looked up per query: well under SQLite's smallest limit on bound parameters (999).
 _CHUNK = 500
 
@@ -504,24 +720,29 @@ _STATEMENT_READ = f"SELECT {_STATEMENT_FIELDS} FROM statements"
 class SQLiteStore:
     """A ledger kept in an SQLite file: the embedded default (standard library only).
 
-    Each `append` is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, so a crash or an error
-    part-way leaves the file as it was before the append. The file is in WAL mode; reopening
-    it gives the same entries, statements and balances. Money is stored exactly: the decimal
-    text and the currency code, plus integer minor units for entries.
+    Entries and statements are rows of their own tables. Each append that writes something
+    adds one row to ``revisions``: its revision number, its number of movements and the
+    movements themselves, in a compact columnar binary form. Each `append` is one
+    ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction: the revision a settlement is checked
+    against cannot change before its rows are written, and a crash or an error part-way
+    leaves the file as it was before the append. The file is in WAL mode; reopening it gives
+    the same entries, statements, movements, balances and revision. Money is stored exactly:
+    the decimal text and the currency code, plus integer minor units for entries, and integer
+    minor units for movements.
 
     Args:
         path: The database file, created (with its tables) when missing.
 
     Raises:
-        SettlementError: `path` is not an SQLite database, or holds a ledger written by an
-            unknown version of the table layout.
+        SettlementError: `path` is not an SQLite database, or holds a ledger written by
+            another version of the table layout.
 
     Examples:
         >>> import tempfile, pathlib
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     with SQLiteStore(pathlib.Path(folder) / "ledger.db") as store:
-        ...         store.entry_ids()
-        frozenset()
+        ...         store.entry_ids(), store.revision(), len(store.movements())
+        (frozenset(), 0, 0)
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -584,7 +805,7 @@ class SQLiteStore:
         self._db.close()
 
     def append(self, settlement: Settlement) -> int:
-        """Add the settlement's new entries and statements in one transaction.
+        """Add the settlement's new entries, statements and movements in one transaction.
 
         Args:
             settlement: What `settle` returned.
@@ -594,8 +815,10 @@ class SQLiteStore:
 
         Raises:
             TypeError: `settlement` is not a `Settlement`.
-            SettlementError: A statement differs from the locked one of the same id, or the
-                new entries do not balance; nothing is written.
+            SettlementError: The settlement brings something new but was computed from an
+                older revision (settle again); a statement differs from the locked one of the
+                same id; the new entries do not balance; the movements do not match the
+                entries; or they are too many for one SQLite value. Nothing is written.
             MoneyOverflow: An entry amount does not fit in a signed 64-bit count of minor
                 units; nothing is written.
         """
@@ -604,17 +827,28 @@ class SQLiteStore:
         # the rows are written.
         db.execute("BEGIN IMMEDIATE")
         try:
-            new_entries, new_statements = _new_records(
-                settlement, self._known_entries, self._stored_statements
-            )
-            db.executemany(_INSERT_ENTRY, map(self._entry_row, new_entries))
-            db.executemany(_INSERT_STATEMENT, map(_statement_row, new_statements))
+            revision = self.revision()
+            added = _new_records(settlement, self._known_entries, self._stored_statements, revision)
+            if added.new:
+                data = encode(added.movements, txns=added.txns)
+                limit = db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+                if len(data) > limit - _ROW_OVERHEAD:
+                    raise SettlementError(
+                        f"the {len(added.movements):,} movements of the settlement take "
+                        f"{len(data):,} bytes, more than SQLite keeps in one row ({limit:,}); "
+                        "settle fewer commission lines at a time"
+                    )
+                # The revision and its movements are written first, the entries after: a crash
+                # at any point before COMMIT leaves none of them in the file.
+                db.execute(_INSERT_REVISION, (revision + 1, len(added.movements), data))
+                db.executemany(_INSERT_ENTRY, map(self._entry_row, added.entries))
+                db.executemany(_INSERT_STATEMENT, map(_statement_row, added.statements))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        return len(new_entries)
+        return len(added.entries)
 
     def _entry_row(self, entry: Entry) -> tuple[Any, ...]:
         """The row of one entry; a method so that one insert at a time can be observed."""
@@ -647,6 +881,38 @@ class SQLiteStore:
     def _stored_statements(self, ids: list[str]) -> dict[str, Statement]:
         rows = self._lookup(_STATEMENT_READ + " WHERE statement_id IN ({marks})", ids)
         return {row[0]: _statement_from_row(row) for row in rows}
+
+    def revision(self) -> int:
+        """The number of appends that wrote something (0 for a new store)."""
+        query = "SELECT COALESCE(MAX(revision), 0) FROM revisions"
+        return int(self._db.execute(query).fetchone()[0])
+
+    def movements(self, *, partner_id: str | None = None, period: str | None = None) -> Movements:
+        """The stored movements in append order, optionally of one partner and one period.
+
+        Args:
+            partner_id: Only the movements of this partner.
+            period: Only the movements booked in the period with this label.
+
+        Returns:
+            The movements, in the order they were appended.
+
+        Raises:
+            SettlementError: The movements stored are damaged.
+        """
+        rows = self._db.execute(
+            "SELECT revision, movements, data FROM revisions WHERE movements > 0 ORDER BY revision"
+        )
+        parts = []
+        for revision, count, data in rows:
+            part = decode(data)
+            if len(part) != count:
+                raise SettlementError(
+                    f"path={self._path!r}: revision {revision} holds {len(part)} movements, "
+                    f"not the {count} recorded"
+                )
+            parts.append(part)
+        return Movements.concat(parts).where(partner_id=partner_id, period=period)
 
     def entries(
         self, *, partner_id: str | None = None, period: str | None = None
