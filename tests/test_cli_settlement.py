@@ -85,24 +85,30 @@ def test_the_demo_settles_once_and_prints_the_ledgers_figures(
     assert LEDGER.is_file()
     with st.SQLiteStore(LEDGER) as store:
         entries = store.entries()
+        movements = store.movements()
+        moved = len(movements)
         statements = list(store.statements())
         balances = store.balances()
     assert entries
     st.check_balanced(entries)
     count = f"{len(entries):,}"
-    assert f"Ledger alliance-demo/ledger.db: {count} entries, {count} added by this run." in (
-        text_of(first, BY_MONTH)
-    )
+    first_legs = {e.txn_id: e.amount.minor for e in entries if e.entry_id.endswith("/0")}
+    for txn in set(movements["txn_id"].tolist()):  # the lines add up to their transaction
+        assert int(movements["amount"][movements["txn_id"] == txn].sum()) == first_legs[txn]
+    assert (
+        f"Ledger alliance-demo/ledger.db: {count} entries with {moved:,} line movements behind "
+        f"them, {count} entries added by this run."
+    ) in text_of(first, BY_MONTH)
 
     second = run_demo(capsys)
-    assert f"{count} entries, 0 added by this run." in text_of(second, BY_MONTH)
+    assert "behind them, 0 entries added by this run." in text_of(second, BY_MONTH)
     with st.SQLiteStore(LEDGER) as store:
         assert store.entries() == entries  # settling again added nothing
         assert list(store.statements()) == statements
     # The same statements again (rich may wrap the note differently: compare the words).
-    assert " ".join(second.split()).replace(", 0 added", f", {count} added") == " ".join(
-        first.split()
-    )
+    assert " ".join(second.split()).replace(
+        ", 0 entries added", f", {count} entries added"
+    ) == " ".join(first.split())
 
     # Month by month, each printed figure is the sum of the stored statements of the month.
     assert row_of(first, BY_MONTH, "Measure") == [
@@ -223,7 +229,7 @@ def test_another_programme_keeps_its_own_ledger(capsys: pytest.CaptureFixture[st
     assert not LEDGER.exists()
     output = run_demo(capsys, "--seed", "3", "--partners", "25", "--clicks", "1500", "--plain")
     assert f"Ledger {path.as_posix()}:" in text_of(output, BY_MONTH)
-    assert "0 added by this run." in text_of(output, BY_MONTH)
+    assert "0 entries added by this run." in text_of(output, BY_MONTH)
 
 
 def test_line_reversals_become_reversals_of_their_order(program: Program) -> None:

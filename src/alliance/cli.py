@@ -401,6 +401,7 @@ class _Settled:
     statements: dict[str, tuple[st.Statement, ...]]
     added: int
     entries: int
+    movements: int
     balances: dict[tuple[str, str], Money]
 
 
@@ -432,7 +433,14 @@ def _settle_months(context: DemoContext) -> _Settled:
             )
             added += store.append(result)
             statements[month.label] = result.statements
-        settled = _Settled(path, statements, added, len(store.entry_ids()), store.balances())
+        settled = _Settled(
+            path,
+            statements,
+            added,
+            len(store.entry_ids()),
+            len(store.movements()),
+            store.balances(),
+        )
     context.results["settlement"] = settled
     return settled
 
@@ -470,7 +478,8 @@ def settlement_section(context: DemoContext) -> Block:
     note = (
         f"Amounts in USD. Terms: 14 days' hold, 50 USD minimum payout, paid at each month's "
         f"end. Still on hold: {_plain_usd(pending)}. Ledger {settled.path.as_posix()}: "
-        f"{_count(settled.entries)} entries, {_count(settled.added)} added by this run."
+        f"{_count(settled.entries)} entries with {_count(settled.movements)} line movements "
+        f"behind them, {_count(settled.added)} entries added by this run."
     )
     return Block(
         "Settlement by month",
