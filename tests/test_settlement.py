@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import alliance as al
 from alliance import commission as cm
 from alliance import settlement as st
 from alliance.errors import CurrencyMismatch, DataError, SettlementError
+from alliance.settlement._ledger import factorize
+from alliance.settlement._settle import _instants
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -581,3 +585,88 @@ def test_every_reversal_so_far_must_be_passed() -> None:
         usd("2.50"),
         usd("5.00"),
     )
+
+
+def test_a_stored_line_is_found_by_its_whole_id() -> None:
+    # Two lines of one order: a refund of line 2 after payment claws back line 2 alone,
+    # because the ledger's history is matched to each line by source, order, line and partner.
+    placed = al.Orders.from_records(
+        [
+            {
+                "order_id": "o1",
+                "ts": "2026-01-05T00:00:00Z",
+                "amount": "300.00",
+                "currency": "USD",
+                "partner_id": "kol",
+            }
+        ]
+    )
+    detail = al.Lines.from_records(
+        [
+            {"order_id": "o1", "line_id": "1", "amount": "100.00"},
+            {"order_id": "o1", "line_id": "2", "amount": "200.00"},
+        ],
+        orders=placed,
+    )
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts, lines=detail)
+    refund = al.Reversals.from_records(
+        [{"reversal_id": "r1", "order_id": "o1", "line_id": "2", "ts": "2026-02-03T00:00:00Z"}],
+        orders=placed,
+    )
+    store = st.MemoryStore()
+    store.append(st.settle(table, book=contracts, period=month(1), store=store))
+    february = st.settle(table, book=contracts, period=month(2), reversals=refund, store=store)
+    moved = february.movements
+    assert moved["kind"].tolist() == ["clawback"]
+    assert moved["line_id"].tolist() == ["2"]
+    assert moved["amount"].tolist() == [2000]  # 10% of 200.00, taken back
+    store.append(february)
+    again = st.settle(table, book=contracts, period=month(2), reversals=refund, store=store)
+    assert again.entries == ()
+    assert len(again.movements) == 0
+
+
+def test_a_share_past_64_bits_is_still_exact() -> None:
+    # 10% of 1,000,000,000,000,000.00 is 1e16 cents; a refund of 333,333,333,333,333.33 takes
+    # 1e16 * 33333333333333333 / 1e17 cents: a product past int64, rounded half to even.
+    placed = orders(("o1", "2026-01-05T00:00:00Z", "1000000000000000.00"))
+    contracts = book(hold_days=30)
+    table = cm.compute(placed, contracts)
+    refund = reversals(placed, ("r1", "o1", "2026-01-06T00:00:00Z", "333333333333333.33"))
+    result = st.settle(table, book=contracts, period=month(1), reversals=refund)
+    voided = result.movements.where(period="2026-01").take(result.movements["kind"] == "void")
+    commission = int(table["commission"][0])
+    exact = (commission * 33333333333333333 * 2 + 10**17) // (2 * 10**17)
+    assert voided["amount"].tolist() == [exact] == [3333333333333333]
+
+
+def test_settled_movements_know_their_transactions() -> None:
+    placed = orders(
+        ("o1", "2026-01-05T00:00:00Z", "100.00"),
+        ("o2", "2026-01-06T00:00:00Z", "50.00"),
+        ("o3", "2026-01-20T00:00:00Z", "80.00"),
+    )
+    contracts = book(hold_days=10)
+    table = cm.compute(placed, contracts)
+    refund = reversals(placed, ("r1", "o2", "2026-01-08T00:00:00Z", None))
+    moved = st.settle(table, book=contracts, period=month(1), reversals=refund).movements
+    known = moved._txn_codes()
+    found = factorize(moved["txn_id"])
+    assert known.codes.tolist() == found.codes.tolist()
+    assert known.distinct.tolist() == found.distinct.tolist()
+    assert known.first.tolist() == found.first.tolist()
+    copied = pickle.loads(pickle.dumps(moved))
+    assert copied == moved
+    assert copied._txn_codes().distinct.tolist() == found.distinct.tolist()
+    del copied._txns  # as a pickle written before the factorization was kept
+    assert copied._txn_codes().codes.tolist() == found.codes.tolist()
+
+
+def test_instants_are_those_of_from_micros() -> None:
+    stamps = [0, 1, -1, 1_790_812_800_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999]
+    values = np.array(stamps, dtype=np.int64)
+    assert _instants(values) == [al.from_micros(us) for us in stamps]
+    assert [t.tzinfo for t in _instants(values)] == [al.from_micros(0).tzinfo] * len(stamps)
+    with pytest.raises(OverflowError):
+        _instants(np.array([np.iinfo(np.int64).max], dtype=np.int64))

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from alliance import Money, Period, to_micros
 from alliance.errors import MoneyOverflow, SettlementError
@@ -492,6 +493,58 @@ def test_the_stored_offset_wins_over_a_zone_that_no_longer_fits(
     assert back.astimezone(UTC) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("table", "column", "value", "field"),
+    [
+        ("entries", "kind", "bogus", "kind"),
+        ("entries", "ts", "2026-10-03T09:30:00", "ts"),
+        ("statements", "commissions", -1, "commissions"),
+        ("statements", "fx_rate", "NaN", "fx_rate"),
+    ],
+)
+def test_a_row_edited_by_hand_is_refused_as_the_model_refuses_it(
+    tmp_path: Path, table: str, column: str, value: Any, field: str
+) -> None:
+    path = tmp_path / "ledger.db"
+    with SQLiteStore(path) as store:
+        store.append(OCT_RUN)
+    edit = sqlite3.connect(path)
+    with edit:
+        edit.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    edit.close()
+    with SQLiteStore(path) as store:
+        read = store.entries if table == "entries" else store.statements
+        with pytest.raises(ValidationError, match=field):
+            read()
+
+
+def test_a_row_edited_by_hand_reads_back_as_the_model_takes_it(tmp_path: Path) -> None:
+    # Text stored as a blob is not text to SQLite; the model decodes it, and so the store.
+    path = tmp_path / "ledger.db"
+    with SQLiteStore(path) as store:
+        store.append(OCT_RUN)
+    edit = sqlite3.connect(path)
+    with edit:
+        edit.execute("UPDATE entries SET memo = ?", (b"edited",))
+        edit.execute("UPDATE statements SET reason = ?", (b"edited",))
+    edit.close()
+    with SQLiteStore(path) as store:
+        assert {entry.memo for entry in store.entries()} == {"edited"}
+        assert {statement.reason for statement in store.statements()} == {"edited"}
+
+
+def test_records_read_back_equal_the_ones_written(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "ledger.db") as store:
+        store.append(OCT_RUN)
+        store.append(based(store, NOV_RUN))
+        entries, statements = store.entries(), store.statements()
+    assert entries == (*OCT_RUN.entries, *NOV_RUN.entries)
+    assert statements == (*OCT_RUN.statements, *NOV_RUN.statements)
+    for record in (*entries, *statements):
+        assert type(record).model_validate(record.model_dump()) == record
+        assert record.model_fields_set == set(type(record).model_fields)
+
+
 # -- revisions and stale settlements --------------------------------------------------------
 
 
@@ -947,13 +1000,13 @@ CRASH = textwrap.dedent(
         armed = False
         rows = 0
 
-        def _entry_row(self, entry):
+        def _entry_row(self, entry, minor):
             if self.armed:
                 self.rows += 1
                 if self.rows == kill_at:
                     print(self.rows - 1, "rows inserted", flush=True)
                     os.kill(os.getpid(), signal.SIGKILL)
-            return super()._entry_row(entry)
+            return super()._entry_row(entry, minor)
 
     store = DyingStore(path)
     records = json.loads(first.read_text())

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -37,12 +37,15 @@ from alliance.errors import SettlementError
 __all__ = [
     "Entry",
     "EntryKind",
+    "Factorized",
     "Movements",
     "Settlement",
     "Statement",
     "account",
     "check_balanced",
     "commission_ids",
+    "factorize",
+    "refuse_unbalanced",
 ]
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -152,6 +155,57 @@ def commission_ids(
     return np.fromiter(joined, dtype=object, count=len(lines))
 
 
+class Factorized(NamedTuple):
+    """A column as codes into its distinct values.
+
+    Attributes:
+        codes: Each row's position in `distinct`.
+        distinct: The distinct values, in order of first appearance.
+        first: The row where each distinct value first appears.
+    """
+
+    codes: npt.NDArray[np.intp]
+    distinct: npt.NDArray[np.object_]
+    first: npt.NDArray[np.intp]
+
+
+def factorize(values: npt.NDArray[Any], name: str = "txn_id") -> Factorized:
+    """The distinct values of an object column and each row's code into them.
+
+    Args:
+        values: The column (one-dimensional, of hashable values).
+        name: The column's name, for errors.
+
+    Returns:
+        The codes, the distinct values and the row where each first appears.
+
+    Raises:
+        SettlementError: A value cannot be hashed.
+
+    Examples:
+        >>> codes, distinct, first = factorize(np.array(["b", "a", "b", None], dtype=object))
+        >>> codes.tolist(), distinct.tolist(), first.tolist()
+        ([0, 1, 0, 2], ['b', 'a', None], [0, 1, 3])
+    """
+    items: list[Any] = values.tolist()
+    firsts: dict[Any, int] = {}
+    try:
+        # Each row maps to the row where its value first appears: the dictionary does it in C.
+        seen = np.fromiter(map(firsts.setdefault, items, range(len(items))), np.intp, len(items))
+    except TypeError:
+        wrong = next(v for v in items if not isinstance(v, str | None))
+        raise SettlementError(
+            f"movement column {name!r} holds {type(wrong).__name__} {wrong!r}; text columns "
+            "hold strings or None"
+        ) from None
+    first = np.fromiter(firsts.values(), np.intp, len(firsts))
+    position = np.empty(len(items), dtype=np.intp)
+    position[first] = np.arange(first.size)
+    distinct = np.empty(first.size, dtype=object)
+    distinct[:] = list(firsts)
+    return Factorized(position[seen], distinct, first)
+
+
 class Movements:
     """What settling did to each commission line: the detail behind the ledger's transactions.
 
@@ -202,7 +256,7 @@ class Movements:
     FLAGS: ClassVar[tuple[str, ...]] = ("rejected",)
     KINDS: ClassVar[tuple[str, ...]] = ("accrual", "approval", "void", "clawback")
 
-    __slots__ = ("_columns", "_size")
+    __slots__ = ("_columns", "_size", "_txns")
 
     def __init__(self, columns: Mapping[str, npt.ArrayLike]) -> None:
         """Movements from their columns (every name of `COLUMNS`, of one length).
@@ -232,6 +286,21 @@ class Movements:
             raise ValueError(f"movement columns differ in length: {sorted(sizes)}")
         self._columns = arrays
         self._size = sizes.pop()
+        self._txns: Factorized | None = None
+
+    @classmethod
+    def _with_txns(cls, columns: Mapping[str, npt.ArrayLike], txns: Factorized) -> Movements:
+        """Movements whose ``txn_id`` column is known factorized already (taken as given)."""
+        movements = cls(columns)
+        movements._txns = txns
+        return movements
+
+    def _txn_codes(self) -> Factorized:
+        """``factorize(self["txn_id"])``, computed once: the columns never change."""
+        txns: Factorized | None = getattr(self, "_txns", None)  # unset in an older pickle
+        if txns is None:
+            txns = self._txns = factorize(self._columns["txn_id"])
+        return txns
 
     @classmethod
     def empty(cls) -> Movements:
@@ -349,17 +418,22 @@ class Settlement(BaseModel):
     basis: int = Field(default=0, ge=0)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 def trusted(model: type[_Model], values: dict[str, Any]) -> _Model:
     """A ledger record from values already checked, without validating them again.
 
-    For records this package builds from validated parts (money, instants, periods): every
-    field must be given, of its declared type. What a store reads back is validated.
+    For records this package builds from validated parts (money, instants, periods), and for
+    what a store has checked field by field as it read it back: every field must be given,
+    of its declared type.
     """
-    record = model.__new__(model)
-    object.__setattr__(record, "__dict__", values)
-    object.__setattr__(record, "__pydantic_fields_set__", set(values))
-    object.__setattr__(record, "__pydantic_extra__", None)
-    object.__setattr__(record, "__pydantic_private__", None)
+    record = _new(model)
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", set(values))
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
     return record
 
 
@@ -368,6 +442,11 @@ def check_balanced(entries: tuple[Entry, ...] | list[Entry]) -> None:
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for entry in entries:
         totals[entry.txn_id, entry.amount.currency] += entry.amount.minor
+    refuse_unbalanced(totals)
+
+
+def refuse_unbalanced(totals: Mapping[tuple[str, str], int]) -> None:
+    """Raise `SettlementError` unless every ``(txn_id, currency)`` total is zero."""
     unbalanced = sorted(key for key, total in totals.items() if total != 0)
     if unbalanced:
         shown = ", ".join(f"{txn} ({code})" for txn, code in unbalanced[:5])

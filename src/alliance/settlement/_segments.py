@@ -41,14 +41,13 @@ import json
 import struct
 import zlib
 from collections.abc import Callable
-from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from alliance.errors import SettlementError
-from alliance.settlement._ledger import Movements
+from alliance.settlement._ledger import Factorized, Movements, factorize
 
 __all__ = ["FORMAT_VERSION", "Factorized", "decode", "encode", "factorize"]
 
@@ -68,66 +67,14 @@ _PROBE = 1 << 16
 #: A probed prefix with more distinct values than a quarter of its rows is kept as text.
 _REPEATS = 4
 _SEPARATOR = "\x00"
+#: Strings listed and joined at a time (see `_joined`).
+_JOIN_CHUNK = 4096
 _NONE = np.array(None, dtype=object)
 _UTF8 = "utf-8"
 #: Lone surrogates are legal in a Python string: they round-trip instead of failing.
 _ERRORS = "surrogatepass"
 
 _Put = Callable[[Any], list[int]]
-
-
-# -- factorizing ----------------------------------------------------------------------------
-
-
-class Factorized(NamedTuple):
-    """A column as codes into its distinct values.
-
-    Attributes:
-        codes: Each row's position in `distinct`.
-        distinct: The distinct values, in order of first appearance.
-        first: The row where each distinct value first appears.
-    """
-
-    codes: npt.NDArray[np.intp]
-    distinct: npt.NDArray[np.object_]
-    first: npt.NDArray[np.intp]
-
-
-def factorize(values: npt.NDArray[Any], name: str = _KEY) -> Factorized:
-    """The distinct values of an object column and each row's code into them.
-
-    Args:
-        values: The column (one-dimensional, of hashable values).
-        name: The column's name, for errors.
-
-    Returns:
-        The codes, the distinct values and the row where each first appears.
-
-    Raises:
-        SettlementError: A value cannot be hashed.
-
-    Examples:
-        >>> codes, distinct, first = factorize(np.array(["b", "a", "b", None], dtype=object))
-        >>> codes.tolist(), distinct.tolist(), first.tolist()
-        ([0, 1, 0, 2], ['b', 'a', None], [0, 1, 3])
-    """
-    items: list[Any] = values.tolist()
-    firsts: dict[Any, int] = {}
-    try:
-        # Each row maps to the row where its value first appears: the dictionary does it in C.
-        seen = np.fromiter(map(firsts.setdefault, items, range(len(items))), np.intp, len(items))
-    except TypeError:
-        wrong = next(v for v in items if not isinstance(v, str | None))
-        raise SettlementError(
-            f"movement column {name!r} holds {type(wrong).__name__} {wrong!r}; text columns "
-            "hold strings or None"
-        ) from None
-    first = np.fromiter(firsts.values(), np.intp, len(firsts))
-    position = np.empty(len(items), dtype=np.intp)
-    position[first] = np.arange(first.size)
-    distinct = np.empty(first.size, dtype=object)
-    distinct[:] = list(firsts)
-    return Factorized(position[seen], distinct, first)
 
 
 # -- encoding -------------------------------------------------------------------------------
@@ -166,7 +113,7 @@ def encode(movements: Movements, *, txns: Factorized | None = None) -> bytes:
         start, size = size, size + view.nbytes
         return [start, view.nbytes]
 
-    key = factorize(movements[_KEY]) if txns is None else txns
+    key = movements._txn_codes() if txns is None else txns
     columns: dict[str, dict[str, Any]] = {}
     for name in Movements.COLUMNS:
         values = movements[name]
@@ -244,13 +191,11 @@ def _encode_text_column(
     codes, _, txn_first = key
     if _shared(values, codes, txn_first):
         return {"type": "shared", "categories": _encode_text(name, values[txn_first].tolist(), put)}
-    if sample.count(None) * 2 > len(sample):
-        return _encode_text(name, None, put, values)
-    items: list[Any] = values.tolist()
-    coded = _factorize(items)
-    if coded is None:
-        return _encode_text(name, items, put, values)
-    return _encode_codes(name, *coded, put)
+    if sample.count(None) * 2 <= len(sample):
+        coded = _factorize(values)
+        if coded is not None:
+            return _encode_codes(name, *coded, put)
+    return _encode_text(name, values, put)
 
 
 def _constant(values: npt.NDArray[Any], sample: list[Any], first: Any) -> bool:
@@ -274,23 +219,23 @@ def _shared(
     return bool(np.equal(values, per_txn[codes]).all())
 
 
-def _factorize(items: list[Any]) -> tuple[npt.NDArray[np.intp], list[Any]] | None:
-    """Dense codes (in order of first appearance) and the distinct items, if few enough.
+def _factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], list[Any]] | None:
+    """Dense codes (in order of first appearance) and the distinct values, if few enough.
 
     ``None`` when the first rows hold too many distinct values for codes to pay off.
     """
-    rows = len(items)
+    rows = values.size
     firsts: dict[Any, int] = {}
     seen = np.empty(rows, dtype=np.intp)
     probe = min(rows, _PROBE)
     try:
         seen[:probe] = np.fromiter(
-            map(firsts.setdefault, islice(items, probe), range(probe)), np.intp, probe
+            map(firsts.setdefault, values[:probe].tolist(), range(probe)), np.intp, probe
         )
         if len(firsts) * _REPEATS > probe:
             return None
         seen[probe:] = np.fromiter(
-            map(firsts.setdefault, islice(items, probe, None), range(probe, rows)),
+            map(firsts.setdefault, values[probe:].tolist(), range(probe, rows)),
             np.intp,
             rows - probe,
         )
@@ -301,29 +246,25 @@ def _factorize(items: list[Any]) -> tuple[npt.NDArray[np.intp], list[Any]] | Non
     return position[seen], list(firsts)
 
 
-def _encode_text(
-    name: str, items: list[Any] | None, put: _Put, values: npt.NDArray[Any] | None = None
-) -> dict[str, Any]:
+def _encode_text(name: str, values: list[Any] | npt.NDArray[Any], put: _Put) -> dict[str, Any]:
     """Strings joined with NUL, after a presence mask when some are ``None``.
 
     Args:
         name: The column, for errors.
-        items: The values (``None``: take them from `values`, expecting some ``None``).
+        values: The values, as a list or an object array.
         put: Adds a buffer to the body and returns its range.
-        values: The same values as an array, when there is one (a faster mask).
     """
     spec: dict[str, Any] = {"type": "text"}
-    present: list[Any] = [None] if items is None else items
+    present: list[Any] | npt.NDArray[Any] = values
     try:
-        joined = _SEPARATOR.join(present)
+        joined = _SEPARATOR.join(values) if isinstance(values, list) else _joined(values)
     except TypeError:
-        if values is not None:
+        if isinstance(values, np.ndarray):
             present_rows = np.not_equal(values, _NONE)
             present = values[present_rows].tolist()
         else:
-            given = items or []
-            present_rows = np.fromiter((v is not None for v in given), bool, len(given))
-            present = [v for v in given if v is not None]
+            present_rows = np.fromiter((v is not None for v in values), bool, len(values))
+            present = [v for v in values if v is not None]
         spec["rows"] = present_rows.size
         spec["mask"] = put(_bits(present_rows))
         try:
@@ -335,11 +276,21 @@ def _encode_text(
                 "text columns hold strings or None"
             ) from None
     data = joined.encode(_UTF8, _ERRORS)
-    if present and data.count(0) != len(present) - 1:
+    if len(present) and data.count(0) != len(present) - 1:
         _refuse_nul(name, next(v for v in present if _SEPARATOR in v))
     spec["count"] = len(present)
     spec["data"] = put(data)
     return spec
+
+
+def _joined(values: npt.NDArray[Any]) -> str:
+    """The strings of `values` joined with NUL (`TypeError` when one is not a string).
+
+    A chunk at a time: joining reads each string right after listing the chunk touched it,
+    while it is still in the processor's cache.
+    """
+    chunks = range(0, values.size, _JOIN_CHUNK)
+    return _SEPARATOR.join([_SEPARATOR.join(values[i : i + _JOIN_CHUNK].tolist()) for i in chunks])
 
 
 def _refuse_nul(name: str, value: str) -> None:

@@ -22,17 +22,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from alliance._columns import factorize, positions
 from alliance._fx import FxRates
-from alliance._kernels import decimal_to_ratio, round_quotient, rounding_mode
+from alliance._kernels import INT64_MAX, decimal_to_ratio, round_quotient, rounding_mode
 from alliance._memo import collector_paused
 from alliance._money import Money
-from alliance._periods import Period, from_micros, shift_days_us
+from alliance._periods import Period, from_micros, shift_days_us, zone
 from alliance._schedules import PayoutSchedule
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission import Adjustment, CommissionTable, ContractBook, close_period
@@ -40,11 +40,12 @@ from alliance.errors import CurrencyMismatch, DataError, Problem, SettlementErro
 from alliance.settlement._ledger import (
     Entry,
     EntryKind,
+    Factorized,
     Movements,
     Settlement,
     Statement,
     account,
-    commission_ids,
+    factorize,
     trusted,
 )
 from alliance.settlement._store import Store
@@ -63,30 +64,44 @@ _HALF_EVEN = rounding_mode("half_even")
 #: The kinds of movement, in the order a run posts their transactions.
 _KINDS: tuple[EntryKind, ...] = ("accrual", "void", "clawback", "approval")
 
-Legs = list[tuple[str, str | None, Money]]
+#: The postings of a transaction: account, partner, amount, and the amount in minor units
+#: (``None`` where nothing here needs it).
+Legs = list[tuple[str, str | None, Money, int | None]]
 
 
-def _legs(kind: str, partner_id: str, amount: Money) -> Legs:
-    """The postings of a movement transaction: the first leg is debited ``amount``."""
-    expense = account("expense")
-    pending, payable = account("pending", partner_id), account("payable", partner_id)
-    debit, credit = {
-        "accrual": ((expense, None), (pending, partner_id)),
-        "approval": ((pending, partner_id), (payable, partner_id)),
-        "void": ((pending, partner_id), (expense, None)),
-        "clawback": ((payable, partner_id), (expense, None)),
-    }[kind]
-    return [(debit[0], debit[1], amount), (credit[0], credit[1], -amount)]
+#: Per kind of movement, the accounts its transaction debits and credits (``None``: expense).
+_SIDES: dict[str, tuple[str | None, str | None]] = {
+    "accrual": (None, "pending"),
+    "approval": ("pending", "payable"),
+    "void": ("pending", None),
+    "clawback": ("payable", None),
+}
+
+
+def _legs(kind: str, partner_id: str, minor: int, code: str) -> Legs:
+    """The postings of a movement transaction: the first leg is debited ``minor``."""
+    debit, credit = _SIDES[kind]
+    amount = Money.from_minor(minor, code)
+    return [
+        (account("expense"), None, amount, minor)
+        if debit is None
+        else (account(debit, partner_id), partner_id, amount, minor),
+        (account("expense"), None, -amount, -minor)
+        if credit is None
+        else (account(credit, partner_id), partner_id, -amount, -minor),
+    ]
 
 
 def _memo(kind: str, lines: int, rejected: int) -> str:
     plural = "line" if lines == 1 else "lines"
-    text = {
-        "accrual": f"commission accrued on {lines} {plural}",
-        "approval": f"hold over for {lines} {plural}",
-        "void": f"{lines} {plural} reversed before lock",
-        "clawback": f"{lines} {plural} reversed after lock",
-    }[kind]
+    if kind == "accrual":
+        text = f"commission accrued on {lines} {plural}"
+    elif kind == "approval":
+        text = f"hold over for {lines} {plural}"
+    elif kind == "void":
+        text = f"{lines} {plural} voided before lock"
+    else:
+        text = f"{lines} {plural} clawed back after lock"
     return f"{text} ({rejected} blocked by risk)" if rejected else text
 
 
@@ -117,6 +132,10 @@ class _Items:
     rejected: BoolArray
     #: Minor units already reversed (voided or clawed back) in earlier runs.
     reversed_before: IntArray
+    #: The text columns that hold one value throughout.
+    uniform: frozenset[str] = frozenset()
+    #: The row of each order id, when every order has one row and it was worked out.
+    order_rows: dict[Any, int] | None = None
 
     def __len__(self) -> int:
         return int(self.ts.size)
@@ -146,9 +165,16 @@ class _Run:
     #: later than `period`: what happens now for it is booked there, not in a locked one.
     reopened: dict[tuple[str, str], Period] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    #: The amount of each of `entries` in minor units (``None``: not worked out).
+    minors: list[int | None] = field(default_factory=list)
     blocks: list[_Block] = field(default_factory=list)
     #: Transactions added by this run.
     posted: set[str] = field(default_factory=set)
+    #: The label of `period`.
+    label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.label = self.period.label
 
     def booking(self, partner_id: str, currency: str) -> Period:
         """The period a partner's new entry in ``currency`` is booked in."""
@@ -174,27 +200,25 @@ class _Run:
             return False
         self.posted.add(txn_id)
         if booked is None:
-            owner = next((p for _, p, _ in legs if p is not None), None)
+            owner = next((p for _, p, _, _ in legs if p is not None), None)
             booked = self.period if owner is None else self.booking(owner, legs[0][2].currency)
-        label = booked.label
-        for number, (name, partner_id, amount) in enumerate(legs):
-            self.entries.append(
-                trusted(
-                    Entry,
-                    {
-                        "entry_id": f"{txn_id}/{number}",
-                        "txn_id": txn_id,
-                        "kind": kind,
-                        "account": name,
-                        "partner_id": partner_id,
-                        "amount": amount,
-                        "ts": ts,
-                        "period": label,
-                        "source": source,
-                        "memo": memo,
-                    },
-                )
-            )
+        label = self.label if booked is self.period else booked.label
+        entries, minors = self.entries, self.minors
+        for number, (name, partner_id, amount, minor) in enumerate(legs):
+            values = {
+                "entry_id": f"{txn_id}/{number}",
+                "txn_id": txn_id,
+                "kind": kind,
+                "account": name,
+                "partner_id": partner_id,
+                "amount": amount,
+                "ts": ts,
+                "period": label,
+                "source": source,
+                "memo": memo,
+            }
+            entries.append(trusted(Entry, values))
+            minors.append(minor)
         return True
 
     def move(
@@ -399,32 +423,52 @@ def _items(commissions: CommissionTable, period: Period) -> _Items:
     partner_id, currency = column("partner_id"), column("currency")
     contract_id, version = column("contract_id"), np.asarray(column("version"), dtype=np.int64)
     size = partner_id.size
-    partner, partners = factorize(partner_id, np.ones(size, dtype=bool))
-    contract, _ = factorize(contract_id, np.ones(size, dtype=bool))
+    source, order_id, line_id = column("source"), column("order_id"), column("line_id")
+    uniform = frozenset(
+        name
+        for name, values in (
+            ("source", source),
+            ("line_id", line_id),
+            ("contract_id", contract_id),
+            ("currency", currency),
+        )
+        if _uniform(values)
+    )
+    partner, partners, _ = factorize(partner_id, "partner_id")
+    if "contract_id" in uniform:
+        contract = np.zeros(size, dtype=np.int64)
+    else:
+        contract = factorize(contract_id, "contract_id").codes.astype(np.int64, copy=False)
     # A line's currency is its contract version's: code the versions, then their currencies.
     term, first_row = _dense_codes(contract * (int(version.max(initial=0)) + 1) + version)
-    code_of_term, codes = factorize(currency[first_row], np.ones(first_row.size, dtype=bool))
+    code_of_term, codes, _ = factorize(currency[first_row], "currency")
     return _Items(
-        source=column("source"),
-        order_id=column("order_id"),
-        line_id=column("line_id"),
+        source=source,
+        order_id=order_id,
+        line_id=line_id,
         partner_id=partner_id,
         contract_id=contract_id,
         version=version,
         currency=currency,
         ts=ts if every else ts[before],
         amount=np.asarray(column("commission"), dtype=np.int64),
-        partner=partner,
-        partners=[str(p) for p in partners],
-        code=code_of_term[term],
-        codes=[str(c) for c in codes],
+        partner=partner.astype(np.int64, copy=False),
+        partners=[str(p) for p in partners.tolist()],
+        code=code_of_term.astype(np.int64, copy=False)[term],
+        codes=[str(c) for c in codes.tolist()],
         term=term,
         terms=[(str(contract_id[row]), int(version[row])) for row in first_row.tolist()],
         accrued=np.zeros(size, dtype=bool),
         approved=np.zeros(size, dtype=bool),
         rejected=np.zeros(size, dtype=bool),
         reversed_before=np.zeros(size, dtype=np.int64),
+        uniform=uniform,
     )
+
+
+def _uniform(values: ObjArray) -> bool:
+    """Whether a column holds one value throughout (most likely one object: quick to tell)."""
+    return values.size == 0 or values.tolist().count(values[0]) == values.size
 
 
 def _dense_codes(keys: IntArray) -> tuple[IntArray, IntArray]:
@@ -448,37 +492,104 @@ def _recall(items: _Items, moved: Movements) -> frozenset[str]:
     """Mark what the ledger holds of each line; the reversals the ledger has taken so far."""
     if len(moved) == 0:
         return frozenset()
-    stored_ids = moved.commission_ids()
-    code, distinct = factorize(stored_ids, np.ones(stored_ids.size, dtype=bool))
+    line, own = _lines_of(items, moved)
     kind = moved["kind"]
-    size = len(distinct)
+    known = line >= 0
+    size = len(items)
     accrued = np.zeros(size, dtype=bool)
-    accrued[code[kind == "accrual"]] = True
+    accrued[line[known & (kind == "accrual")]] = True
     approved = np.zeros(size, dtype=bool)
-    approved[code[kind == "approval"]] = True
+    approved[line[known & (kind == "approval")]] = True
     rejected = np.zeros(size, dtype=bool)
-    rejected[code[moved["rejected"]]] = True
+    rejected[line[known & moved["rejected"]]] = True
     taken = (kind == "void") | (kind == "clawback")
     reversed_total = np.zeros(size, dtype=np.int64)
-    np.add.at(reversed_total, code[taken], moved["amount"][taken])
-    lookup = {line: number for number, line in enumerate(distinct)}
-    line_ids = commission_ids(items.source, items.order_id, items.line_id, items.partner_id)
-    where = np.fromiter(map(lookup.get, line_ids, _minus_ones(len(items))), np.int64, len(items))
-    found = np.flatnonzero(where >= 0)
-    items.accrued[found] = accrued[where[found]]
-    items.approved[found] = approved[where[found]]
-    items.rejected[found] = rejected[where[found]]
-    items.reversed_before[found] = reversed_total[where[found]]
+    np.add.at(reversed_total, line[known & taken], moved["amount"][known & taken])
+    items.accrued[:] = accrued[own]
+    items.approved[:] = approved[own]
+    items.rejected[:] = rejected[own]
+    items.reversed_before[:] = reversed_total[own]
     reversal_ids = moved["reversal_id"][taken]
     return frozenset(r for r in reversal_ids.tolist() if r is not None)
 
 
+def _lines_of(items: _Items, moved: Movements) -> tuple[IntArray, IntArray]:
+    """Which item line each stored movement belongs to, found by its commission line's id.
+
+    A commission line is its source, order, line and partner. The order id finds the line
+    (an order's last item row, by a dictionary); the rest is checked over whole columns.
+    Only the lines of orders with several item rows are looked up by their whole id. When
+    every order has one item row, the dictionary is kept as ``items.order_rows``.
+
+    Returns:
+        For each movement, the item row standing for its line (-1: none of the items); for
+        each item row, the row standing for its line (itself, unless a later row has the
+        same id).
+    """
+    size = len(items)
+    orders: list[Any] = items.order_id.tolist()
+    last = dict(zip(orders, range(size), strict=True))
+    if len(last) == size:
+        items.order_rows = last
+    stored: list[Any] = moved["order_id"].tolist()
+    line = np.fromiter(map(last.get, stored, repeat(-1)), np.int64, len(stored))
+    own = np.arange(size, dtype=np.int64)
+    shared = np.zeros(size, dtype=bool)  # rows of orders with more than one item row
+    if len(last) < size:
+        last_row = np.fromiter(map(last.__getitem__, orders), np.int64, size)
+        shared = np.bincount(last_row, minlength=size)[last_row] > 1
+    found = np.flatnonzero(line >= 0)
+    single = found[~shared[line[found]]]
+    same = np.ones(single.size, dtype=bool)
+    for name in ("source", "line_id", "partner_id"):
+        ours, theirs = getattr(items, name), moved[name]
+        if not _same_value(ours, theirs):
+            same &= np.equal(ours[line[single]], theirs[single])
+    line[single[~same]] = -1
+    if shared.any():
+        rows = np.flatnonzero(shared)
+        ids = list(zip(*(getattr(items, n)[rows].tolist() for n in _LINE_ID), strict=True))
+        by_id = dict(zip(ids, rows.tolist(), strict=True))  # the last row of each id
+        own[rows] = np.fromiter(map(by_id.__getitem__, ids), np.int64, rows.size)
+        several = found[shared[line[found]]]
+        wanted = zip(*(moved[n][several].tolist() for n in _LINE_ID), strict=True)
+        line[several] = np.fromiter(map(by_id.get, wanted, repeat(-1)), np.int64, several.size)
+    return line, own
+
+
+#: The columns that make a commission line's id, as `Movements.commission_ids` joins them.
+_LINE_ID = ("source", "order_id", "line_id", "partner_id")
+
+
+def _same_value(ours: ObjArray, theirs: ObjArray) -> bool:
+    """Whether two columns hold one and the same value throughout (then it needs no check)."""
+    if ours.size == 0 or theirs.size == 0:
+        return True
+    first = ours[0]
+    if not (first is None or type(first) is str) or first != theirs[0]:
+        return False
+    return all(values.tolist().count(first) == values.size for values in (ours, theirs))
+
+
 def _money(minor: int, code: str) -> Money:
-    return Money.from_minor(minor, code)
+    if minor:
+        return Money.from_minor(minor, code)
+    zero = _ZEROS.get(code)
+    if zero is None:
+        zero = _ZEROS[code] = Money.from_minor(0, code)
+    return zero  # money is immutable: one zero per currency serves every statement
 
 
-def _minus_ones(count: int) -> Iterable[int]:
-    return (-1 for _ in range(count))
+_ZEROS: dict[str, Money] = {}
+
+
+def _instants(us: IntArray) -> list[datetime]:
+    """The aware datetimes (UTC) of microseconds since the epoch, as `from_micros` gives them."""
+    utc = zone("UTC")
+    naive: list[Any] = us.astype("datetime64[us]").astype(object).tolist()
+    if all(type(value) is datetime for value in naive):
+        return [value.replace(tzinfo=utc) for value in naive]
+    return [from_micros(value) for value in us.tolist()]  # beyond datetime: let it say so
 
 
 def _accrue(run: _Run, items: _Items) -> None:
@@ -515,40 +626,60 @@ def _reverse(
     by_order = {order: share for (order, line), share in shares.items() if line is None}
     by_line = {key: share for key, share in shares.items() if key[1] is not None}
     hit = {order for order, _ in shares}
-    order_ids = items.order_id.tolist()
-    candidates = np.fromiter(map(hit.__contains__, order_ids), bool, len(items))
+    if items.order_rows is None:
+        order_ids = items.order_id.tolist()
+        candidates = np.fromiter(map(hit.__contains__, order_ids), bool, len(items))
+    else:  # one row per order, found already: look the few orders up
+        candidates = np.zeros(len(items), dtype=bool)
+        found = np.fromiter(map(items.order_rows.get, hit, repeat(-1)), np.int64, len(hit))
+        candidates[found[found >= 0]] = True
+    hits = np.flatnonzero(candidates & ~items.rejected)
     rows: list[int] = []
-    amounts: list[int] = []
-    stamps: list[int] = []
-    causes: list[str] = []
-    line_ids = items.line_id
-    amounts_of = items.amount
-    for row in np.flatnonzero(candidates & ~items.rejected).tolist():
-        order_id, line_id = order_ids[row], line_ids[row]
+    picked: list[tuple[tuple[int, int], str, int]] = []
+    for row, order_id, line_id in zip(
+        hits.tolist(), items.order_id[hits].tolist(), items.line_id[hits].tolist(), strict=True
+    ):
         share = by_line.get((order_id, line_id)) if line_id is not None else None
         if share is None:
             share = by_order.get(order_id)
-        if share is None:
-            continue
-        (numerator, denominator), last_id, at = share
-        # Cumulative, so a late partial reversal adds only its difference and a full one
-        # takes back exactly what was earned.
-        due = int(round_quotient(amounts_of[row] * numerator, denominator, _HALF_EVEN))
-        delta = due - int(total[row])
-        if delta:
+        if share is not None:
             rows.append(row)
-            amounts.append(delta)
-            stamps.append(at)
-            causes.append(last_id)
-            total[row] = due
-    picked = np.array(rows, dtype=np.int64)
-    moved = np.array(amounts, dtype=np.int64)
-    when = np.array(stamps, dtype=np.int64)
-    cause = np.array(causes, dtype=object)
-    after = items.approved[picked]
-    run.move("void", picked[~after], moved[~after], when[~after], reversal_id=cause[~after])
-    run.move("clawback", picked[after], moved[after], when[after], reversal_id=cause[after])
+            picked.append(share)
+    lines = np.array(rows, dtype=np.int64)
+    # Cumulative, so a late partial reversal adds only its difference and a full one takes
+    # back exactly what was earned.
+    due = _share_of(items.amount[lines], [ratio for ratio, _, _ in picked])
+    delta = due - total[lines]
+    changed = delta != 0
+    lines, moved = lines[changed], delta[changed]
+    total[lines] = due[changed]
+    when = np.array([at for _, _, at in picked], dtype=np.int64)[changed]
+    cause = np.array([last for _, last, _ in picked], dtype=object)[changed]
+    after = items.approved[lines]
+    run.move("void", lines[~after], moved[~after], when[~after], reversal_id=cause[~after])
+    run.move("clawback", lines[after], moved[after], when[after], reversal_id=cause[after])
     return total
+
+
+def _share_of(amount: IntArray, ratios: list[tuple[int, int]]) -> IntArray:
+    """Each ``amount`` times its ratio ``(numerator, denominator)``, rounded half to even.
+
+    Exact: in int64 when no product can overflow, in Python integers otherwise.
+    """
+    if not ratios:
+        return np.zeros(0, dtype=np.int64)
+    numerators = [numerator for numerator, _ in ratios]
+    denominators = [denominator for _, denominator in ratios]
+    widest = max(abs(int(amount.max())), abs(int(amount.min()))) * max(map(abs, numerators))
+    if widest <= INT64_MAX:
+        numerator = np.array(numerators, dtype=np.int64)
+        denominator = np.array(denominators, dtype=np.int64)
+        return round_quotient(amount * numerator, denominator, _HALF_EVEN)
+    products = [a * n for a, n in zip(amount.tolist(), numerators, strict=True)]
+    exact = round_quotient(
+        np.array(products, dtype=object), np.array(denominators, dtype=object), _HALF_EVEN
+    )
+    return np.array(exact.tolist(), dtype=np.int64)
 
 
 def _require_every_reversal(booked: frozenset[str], reversals: Reversals | None) -> None:
@@ -600,8 +731,7 @@ def _reversed_shares(
     minors = reversals["amount"].tolist()
     in_full = reversals.missing("amount").tolist()
     end = period.end_us
-    for row in sorted(range(len(ids)), key=lambda r: (stamps[r], ids[r])):
-        at = stamps[row]
+    for at, _, row in sorted(zip(stamps, ids, range(len(ids)), strict=True)):
         if at >= end:
             continue
         order_id, line_id = targets[row], line_of[row]
@@ -655,11 +785,14 @@ def _reversed_shares(
 def _rows_of_orders(orders: Orders, wanted: list[str]) -> dict[str, int]:
     """The rows of the ``wanted`` order ids that the orders table holds."""
     codes, categories = orders.codes("order_id")
+    if categories.size == 0 or not wanted:
+        return {}
     needles = np.array(wanted, dtype=object)
-    found = positions(categories, needles)
+    # The categories are sorted: a binary search compares a few strings per id wanted.
+    found = np.minimum(np.searchsorted(categories, needles), categories.size - 1)
+    known = np.equal(categories[found], needles)
     row_of_code = np.empty(categories.size, dtype=np.int64)
     row_of_code[codes] = np.arange(codes.size, dtype=np.int64)
-    known = found >= 0
     return dict(zip(needles[known].tolist(), row_of_code[found[known]].tolist(), strict=True))
 
 
@@ -739,60 +872,102 @@ def _book(run: _Run, items: _Items) -> tuple[Movements, Counter[tuple[str, str]]
     latest = np.full(keys.size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(latest, txn_of, ts)
     refused = np.bincount(txn_of[rejected], minlength=keys.size)
+    per_kind = partners * codes
     txn_ids: list[str] = []
     labels: list[str] = []
-    for group, size, total, at, blocked in zip(
-        keys.tolist(), sizes.tolist(), sums.tolist(), latest.tolist(), refused.tolist(), strict=True
+    for what_number, partner, code_number, size, total, at, blocked in zip(
+        (keys // per_kind).tolist(),
+        (keys // codes % partners).tolist(),
+        (keys % codes).tolist(),
+        sizes.tolist(),
+        sums.tolist(),
+        _instants(latest),
+        refused.tolist(),
+        strict=True,
     ):
-        what = _KINDS[group // (partners * codes)]
-        partner_id = items.partners[(group // codes) % partners]
-        code = items.codes[group % codes]
+        what = _KINDS[what_number]
+        partner_id = items.partners[partner]
+        code = items.codes[code_number]
         booked = run.booking(partner_id, code)
-        label = booked.label
+        label = run.label if booked is run.period else booked.label
         prefix = f"{what}|{partner_id}|{code}|{label}"
-        run.counts[prefix] += 1
-        txn_id = f"{prefix}|{run.counts[prefix]}"
+        number = run.counts.get(prefix, 0) + 1
+        run.counts[prefix] = number
+        txn_id = f"{prefix}|{number}"
         run.post(
             txn_id,
             what,
-            _legs(what, partner_id, Money.from_minor(total, code)),
-            ts=from_micros(at),
+            _legs(what, partner_id, total, code),
+            ts=at,
             source=prefix,
             memo=_memo(what, size, blocked),
             booked=booked,
         )
         if what == "approval" and booked is run.period:
-            locked[partner_id, code] += size
+            locked[partner_id, code] = locked.get((partner_id, code), 0) + size
         txn_ids.append(txn_id)
         labels.append(label)
-    movements = Movements(
+    txns = _in_order_of_appearance(txn_of, np.array(txn_ids, dtype=object))
+    movements = Movements._with_txns(
         {
-            "txn_id": np.array(txn_ids, dtype=object)[txn_of],
+            "txn_id": txns.distinct[txns.codes],
             "kind": np.array(_KINDS, dtype=object)[kind],
-            "source": items.source[rows],
+            "source": _gather(items, "source", rows),
             "order_id": items.order_id[rows],
-            "line_id": items.line_id[rows],
+            "line_id": _gather(items, "line_id", rows),
             "partner_id": items.partner_id[rows],
-            "contract_id": items.contract_id[rows],
+            "contract_id": _gather(items, "contract_id", rows),
             "version": items.version[rows],
-            "currency": items.currency[rows],
+            "currency": _gather(items, "currency", rows),
             "amount": amount,
             "ts": ts,
             "period": np.array(labels, dtype=object)[txn_of],
             "reversal_id": np.concatenate([b.reversal_id for b in blocks]),
             "rejected": rejected,
-        }
+        },
+        txns,
     )
     return movements, locked
 
 
+def _gather(items: _Items, name: str, rows: IntArray) -> ObjArray:
+    """A text column of the items at ``rows``; filled, when it holds one value."""
+    values: ObjArray = getattr(items, name)
+    if name not in items.uniform or values.size == 0:
+        return values[rows]
+    filled = np.empty(rows.size, dtype=object)
+    filled.fill(values[0])
+    return filled
+
+
+def _in_order_of_appearance(codes: IntArray, values: ObjArray) -> Factorized:
+    """``factorize(values[codes])``, from codes into distinct values (every value is used)."""
+    first = np.full(values.size, codes.size, dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(codes.size, dtype=np.intp))
+    order = np.argsort(first, kind="stable")
+    renumber = np.empty(values.size, dtype=np.intp)
+    renumber[order] = np.arange(values.size, dtype=np.intp)
+    return Factorized(renumber[codes], values[order], first[order])
+
+
 def _locked_before(moved: Movements, label: str) -> Counter[tuple[str, str]]:
     """Lines approved in earlier runs and booked in the period ``label``, per partner."""
-    rows = (moved["kind"] == "approval") & (moved["period"] == label) if len(moved) else None
-    if rows is None or not rows.any():
+    if not len(moved):
         return Counter()
-    pairs = zip(moved["partner_id"][rows].tolist(), moved["currency"][rows].tolist(), strict=True)
-    return Counter(pairs)
+    rows = np.flatnonzero((moved["kind"] == "approval") & (moved["period"] == label))
+    if rows.size == 0:
+        return Counter()
+    partner = factorize(moved["partner_id"][rows], "partner_id")
+    currency = factorize(moved["currency"][rows], "currency")
+    width = currency.distinct.size
+    counts = np.bincount(partner.codes * width + currency.codes)
+    pairs = np.flatnonzero(counts).tolist()
+    return Counter(
+        {
+            (partner.distinct[pair // width], currency.distinct[pair % width]): count
+            for pair, count in zip(pairs, counts[pairs].tolist(), strict=True)
+        }
+    )
 
 
 def _adjust(run: _Run, adjustments: Iterable[Adjustment], history: Iterable[Entry]) -> None:
@@ -844,8 +1019,8 @@ def _adjust(run: _Run, adjustments: Iterable[Adjustment], history: Iterable[Entr
             f"adjustment|{source}" + (f"|{count}" if count else ""),
             "adjustment",
             [
-                (account("expense"), None, amount),
-                (account("payable", partner_id), partner_id, -amount),
+                (account("expense"), None, amount, delta),
+                (account("payable", partner_id), partner_id, -amount, -delta),
             ],
             ts=run.period.end,
             source=source,
@@ -863,24 +1038,41 @@ class _Figures:
     clawed: int = 0
 
 
-def _figures(entries: Iterable[Entry], label: str) -> dict[tuple[str, str], _Figures]:
-    """Per partner and currency, the movements booked in the period ``label``."""
+#: The kinds of entry a statement sums, and the account (by owner kind) each is read from.
+_FIGURED = {
+    "approval": "payable",
+    "adjustment": "payable",
+    "clawback": "payable",
+    "void": "pending",
+}
+
+
+def _figures(
+    entries: Iterable[tuple[Entry, int | None]], label: str
+) -> dict[tuple[str, str], _Figures]:
+    """Per partner and currency, the movements booked in the period ``label``.
+
+    Args:
+        entries: Entries, each with its amount in minor units when that is known.
+        label: The period.
+    """
     found: dict[tuple[str, str], _Figures] = defaultdict(_Figures)
-    for entry in entries:
-        if entry.period != label or entry.partner_id is None:
+    for entry, known in entries:
+        kind = entry.kind
+        if kind not in _FIGURED or entry.period != label or entry.partner_id is None:
             continue
-        owner = entry.account.split(":", 1)[0]
-        if entry.kind not in ("approval", "adjustment", "clawback", "void"):
+        amount = entry.amount
+        figures = found[entry.partner_id, amount.currency]
+        if entry.account.split(":", 1)[0] != _FIGURED[kind]:
             continue
-        figures = found[entry.partner_id, entry.amount.currency]
-        minor = entry.amount.minor
-        if entry.kind == "approval" and owner == "payable":
+        minor = amount.minor if known is None else known
+        if kind == "approval":
             figures.approved -= minor
-        elif entry.kind == "adjustment" and owner == "payable":
+        elif kind == "adjustment":
             figures.adjusted -= minor
-        elif entry.kind == "clawback" and owner == "payable":
+        elif kind == "clawback":
             figures.clawed += minor
-        elif entry.kind == "void" and owner == "pending":
+        else:
             figures.voided += minor
     return found
 
@@ -912,7 +1104,9 @@ def _statements(
 ) -> list[Statement]:
     period = run.period
     stored = {s.statement_id: s for s in stored_statements}
-    figures = _figures([*history, *run.entries], period.label)
+    figures = _figures(
+        [*zip(history, repeat(None)), *zip(run.entries, run.minors, strict=True)], period.label
+    )
     keys = set(figures)
     latest: dict[tuple[str, str], Statement] = {}
     for statement in stored.values():
@@ -948,13 +1142,13 @@ def _statements(
             floor_text = Money.from_minor(minimum[partner_id, code], code)
             reason = f"under the minimum payout of {floor_text}"
         withheld = 0
-        rate = withholding.get(partner_id, Decimal(0))
+        rate = withholding.get(partner_id, _NO_RATE)
         if reason is None and rate:
             numerator, denominator = decimal_to_ratio(rate)
             withheld = int(round_quotient(closing * numerator, denominator, rounding_mode("floor")))
         paid = closing - withheld if reason is None else 0
         target = payout_currency.get(partner_id, code)
-        payout, fx_rate, fx_at = _money(paid, code), None, None
+        payout, fx_rate, fx_at = None, None, None
         at = paid_at or period.end
         if reason is None and target != code:
             if fx is None:
@@ -965,8 +1159,6 @@ def _statements(
             payout = fx.convert(_money(paid, code), target, at=at)
             exact = fx.rate(code, target, at=at)
             fx_rate, fx_at = Decimal(exact.numerator) / Decimal(exact.denominator), at
-        if reason is None:
-            _post_payout(run, partner_id, code, closing, withheld, payout, at)
         figures_of = {
             "opening": opening,
             "approved": moved.approved,
@@ -978,12 +1170,20 @@ def _statements(
             "paid": paid,
             "carried": 0 if reason is None else closing,
         }
+        amounts: dict[int, Money] = {}  # equal amounts share one (immutable) Money
+        for value in figures_of.values():
+            if value not in amounts:
+                amounts[value] = _money(value, code)
+        if payout is None:
+            payout = amounts[paid]
+        if reason is None:
+            _post_payout(run, partner_id, code, (amounts[closing], closing), withheld, payout, at)
         record: dict[str, Any] = {
             "statement_id": statement_id,
             "partner_id": partner_id,
             "period": period,
             "currency": code,
-            **{name: _money(value, code) for name, value in figures_of.items()},
+            **{name: amounts[value] for name, value in figures_of.items()},
             "payout": payout,
             "fx_rate": fx_rate,
             "fx_at": fx_at,
@@ -994,17 +1194,24 @@ def _statements(
     return statements
 
 
+_NO_RATE = Decimal(0)
+
+
 def _minimum_payouts(items: _Items, book: ContractBook) -> dict[tuple[str, str], int]:
     """Per partner and currency, the minimum payout of the contract version of its last line."""
     if len(items) == 0:
         return {}
-    group = items.partner * len(items.codes) + items.code
-    # The last line in time of each group: the first of the reversed, stably sorted rows.
-    order = np.argsort(items.ts, kind="stable")[::-1]
-    _, first = np.unique(group[order], return_index=True)
+    group, _ = _dense_codes(items.partner * len(items.codes) + items.code)
+    groups = int(group.max()) + 1
+    # The last line in time of each group (the last row, among lines of the same time).
+    latest = np.full(groups, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, group, items.ts)
+    at_latest = np.flatnonzero(items.ts == latest[group])
+    last = np.full(groups, -1, dtype=np.int64)
+    np.maximum.at(last, group[at_latest], at_latest)
     terms = {(c.id, c.version): c for c in book.contracts}
     minimum: dict[tuple[str, str], int] = {}
-    for row in order[first].tolist():
+    for row in last.tolist():
         version = terms.get((items.contract_id[row], int(items.version[row])))
         floor = None if version is None else version.minimum_payout
         key = (items.partners[items.partner[row]], items.codes[items.code[row]])
@@ -1023,24 +1230,25 @@ def _post_payout(
     run: _Run,
     partner_id: str,
     code: str,
-    closing: int,
+    closing: tuple[Money, int],
     withheld: int,
     payout: Money,
     at: datetime,
 ) -> None:
-    txn = f"payout|{partner_id}|{run.period.label}|{code}"
-    legs: list[tuple[str, str | None, Money]] = [
-        (account("payable", partner_id), partner_id, _money(closing, code))
-    ]
+    """Pay a statement: ``closing`` (as money and in minor units) less what is withheld."""
+    txn = f"payout|{partner_id}|{run.label}|{code}"
+    owed_money, owed = closing
+    legs: Legs = [(account("payable", partner_id), partner_id, owed_money, owed)]
     if withheld:
-        legs.append((account("withholding", partner_id), partner_id, _money(-withheld, code)))
-    net = _money(closing - withheld, code)
+        kept = _money(-withheld, code)
+        legs.append((account("withholding", partner_id), partner_id, kept, -withheld))
+    net = _money(owed - withheld, code) if withheld else owed_money
     if payout.currency == code:
-        legs.append((account("cash"), None, -net))
+        legs.append((account("cash"), None, -net, withheld - owed))
     else:
         legs += [
-            (account("fx", code), None, -net),
-            (account("fx", payout.currency), None, payout),
-            (account("cash"), None, -payout),
+            (account("fx", code), None, -net, withheld - owed),
+            (account("fx", payout.currency), None, payout, None),
+            (account("cash"), None, -payout, None),
         ]
-    run.post(txn, "payout", legs, ts=at, source=f"{partner_id}|{run.period.label}|{code}")
+    run.post(txn, "payout", legs, ts=at, source=f"{partner_id}|{run.label}|{code}")

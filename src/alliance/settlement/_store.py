@@ -26,18 +26,28 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, get_args, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 
 from alliance._kernels import INT64_MAX
+from alliance._memo import collector_paused
 from alliance._money import Money
 from alliance._periods import Period, to_micros
-from alliance.errors import InvalidAmount, MoneyOverflow, SettlementError
-from alliance.settlement._ledger import Entry, Movements, Settlement, Statement, check_balanced
-from alliance.settlement._segments import Factorized, decode, encode, factorize
+from alliance.errors import MoneyOverflow, SettlementError
+from alliance.settlement._ledger import (
+    Entry,
+    EntryKind,
+    Factorized,
+    Movements,
+    Settlement,
+    Statement,
+    refuse_unbalanced,
+    trusted,
+)
+from alliance.settlement._segments import decode, encode
 
 __all__ = ["MemoryStore", "SQLiteStore", "Store"]
 
@@ -146,6 +156,8 @@ class _Additions(NamedTuple):
     movements: Movements
     #: The movements' ``txn_id`` factorized, when the checks did it (it is not done twice).
     txns: Factorized | None = None
+    #: The amount of each entry in minor units, as checked.
+    minors: Sequence[int] = ()
 
     @property
     def new(self) -> bool:
@@ -212,33 +224,41 @@ def _new_records(
             )
     if not (new_entries or new_statements):
         return _Additions([], [], Movements.empty())
-    minors: dict[str, int] = {}
+    minors: list[int] = []
+    totals: defaultdict[tuple[str, str], int] = defaultdict(int)
     for entry in new_entries:
-        minor = _whole_minor(entry.amount)
+        amount = entry.amount
+        minor = _whole_minor(amount)
         if minor is None:
             raise SettlementError(
-                f"entry {entry.entry_id!r} has amount {entry.amount}, finer than the minor unit "
-                f"of {entry.amount.currency}; ledger amounts are whole minor units"
+                f"entry {entry.entry_id!r} has amount {amount}, finer than the minor unit "
+                f"of {amount.currency}; ledger amounts are whole minor units"
             )
         if abs(minor) > INT64_MAX:
             raise MoneyOverflow(
-                f"entry {entry.entry_id!r} has amount {entry.amount}, which does not fit in a "
+                f"entry {entry.entry_id!r} has amount {amount}, which does not fit in a "
                 "signed 64-bit count of minor units"
             )
-        minors[entry.entry_id] = minor
-    check_balanced(new_entries)
+        minors.append(minor)
+        totals[entry.txn_id, amount.currency] += minor
+    refuse_unbalanced(totals)
     movements, txns = _new_movements(
-        settlement.movements, entries, minors, {e.txn_id for e in new_entries}
+        settlement.movements,
+        entries,
+        {entry.entry_id: minor for entry, minor in zip(new_entries, minors, strict=True)},
+        {e.txn_id for e in new_entries},
     )
-    return _Additions(new_entries, new_statements, movements, txns)
+    return _Additions(new_entries, new_statements, movements, txns, minors)
 
 
 def _whole_minor(amount: Money) -> int | None:
-    """The amount in minor units, or ``None`` when it is finer than the minor unit."""
-    try:
-        return amount.minor
-    except InvalidAmount:
-        return None
+    """The amount in minor units, or ``None`` when it is finer than the minor unit.
+
+    `Money.minor` by exact integer arithmetic on the amount's ratio (an amount is finite).
+    """
+    numerator, denominator = amount.amount.as_integer_ratio()
+    minor, rest = divmod(numerator * 10**amount.currency_info.exponent, denominator)
+    return None if rest else minor
 
 
 def _new_movements(
@@ -265,7 +285,7 @@ def _new_movements(
     """
     if not len(movements):
         return movements, None
-    txn_ids = factorize(movements["txn_id"])
+    txn_ids = movements._txn_codes()
     codes, distinct = txn_ids.codes, txn_ids.distinct
     txns: list[Any] = distinct.tolist()
     in_settlement = {entry.txn_id for entry in entries.values()}
@@ -602,7 +622,7 @@ _ENTRY_COLUMNS = (
     "entry_id, txn_id, kind, account, partner_id, amount, currency, amount_minor, ts, ts_zone, "
     "period, source, memo"
 )
-#: The columns a statement is read from, in the order `_statement_from_row` expects.
+#: The columns a statement is read from, in the order `_Records.statement` expects.
 _STATEMENT_FIELDS = ", ".join(
     [
         "statement_id, partner_id, period, currency",
@@ -660,54 +680,164 @@ def _instant(text: str | None, zone_name: str | None) -> datetime | None:
     return written
 
 
-def _statement_row(statement: Statement) -> tuple[Any, ...]:
-    money: list[str] = []
-    for name in _MONEY_FIELDS:
-        value: Money = getattr(statement, name)
-        money += [_amount_text(value), value.currency]
-    return (
-        to_micros(statement.period.end),
-        statement.statement_id,
-        statement.partner_id,
-        statement.period.model_dump_json(),
-        statement.currency,
-        *money,
-        None if statement.fx_rate is None else str(statement.fx_rate),
-        *_instant_columns(statement.fx_at),
-        statement.reason,
-        statement.commissions,
-    )
+class _StatementColumns:
+    """The rows of statements, writing each period and amount object once.
+
+    The statements of one settlement share their period, and amounts (the zero of a
+    currency above all) are shared objects: their columns are kept by object, for the
+    statements of one append (which keeps every object alive meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._periods: dict[int, tuple[Period, int, str]] = {}
+        self._amounts: dict[int, tuple[Money, str]] = {}
+
+    def row(self, statement: Statement) -> tuple[Any, ...]:
+        """The row of one statement."""
+        period = statement.period
+        known = self._periods.get(id(period))
+        if known is None or known[0] is not period:
+            known = self._periods[id(period)] = (
+                period,
+                to_micros(period.end),
+                period.model_dump_json(),
+            )
+        _, end_us, period_json = known
+        money: list[str] = []
+        for name in _MONEY_FIELDS:
+            value: Money = getattr(statement, name)
+            text = self._amounts.get(id(value))
+            if text is None or text[0] is not value:
+                text = self._amounts[id(value)] = (value, _amount_text(value))
+            money += [text[1], value.currency]
+        return (
+            end_us,
+            statement.statement_id,
+            statement.partner_id,
+            period_json,
+            statement.currency,
+            *money,
+            None if statement.fx_rate is None else str(statement.fx_rate),
+            *_instant_columns(statement.fx_at),
+            statement.reason,
+            statement.commissions,
+        )
 
 
-def _entry_from_row(row: Sequence[Any]) -> Entry:
-    return Entry(
-        entry_id=row[0],
-        txn_id=row[1],
-        kind=row[2],
-        account=row[3],
-        partner_id=row[4],
-        amount=Money(row[5], row[6]),
-        ts=_instant(row[7], row[8]),
-        period=row[9],
-        source=row[10],
-        memo=row[11],
-    )
+class _Records:
+    """Entries and statements from their rows, each repeated text parsed once.
+
+    The legs of a transaction share their instant, the statements of a period share it and
+    many amounts (zero above all): one reader builds each of those once, for the rows of one
+    query. Every field is checked as the model checks it; a row that fails a check is handed
+    to the model, which says what is wrong.
+    """
+
+    def __init__(self) -> None:
+        self._instants: dict[tuple[str, str | None], datetime | None] = {}
+        self._money: dict[tuple[str, str], Money] = {}
+        self._periods: dict[str, Period] = {}
+
+    def instant(self, text: Any, zone_name: Any) -> datetime | None:
+        """`_instant`, once per distinct text and zone."""
+        if type(text) is not str or not (zone_name is None or type(zone_name) is str):
+            return _instant(text, zone_name)
+        key = (text, zone_name)
+        try:
+            return self._instants[key]
+        except KeyError:
+            found = self._instants[key] = _instant(text, zone_name)
+            return found
+
+    def money(self, amount: Any, code: Any) -> Money:
+        """``Money(amount, code)``, once per distinct amount text and code."""
+        if type(amount) is not str or type(code) is not str:
+            return Money(amount, code)
+        key = (amount, code)
+        try:
+            return self._money[key]
+        except KeyError:
+            found = self._money[key] = Money(amount, code)
+            return found
+
+    def period(self, text: Any) -> Period:
+        """The period of its JSON text, once per distinct text."""
+        if type(text) is not str:
+            return Period.model_validate_json(text)
+        try:
+            return self._periods[text]
+        except KeyError:
+            found = self._periods[text] = Period.model_validate_json(text)
+            return found
+
+    def entry(self, row: Sequence[Any]) -> Entry:
+        """The entry of a row of `_ENTRY_READ`."""
+        entry_id, txn_id, kind, account_name, partner_id, amount, code = row[:7]
+        ts, ts_zone, period, source, memo = row[7:]
+        values = {
+            "entry_id": entry_id,
+            "txn_id": txn_id,
+            "kind": kind,
+            "account": account_name,
+            "partner_id": partner_id,
+            "amount": self.money(amount, code),
+            "ts": self.instant(ts, ts_zone),
+            "period": period,
+            "source": source,
+            "memo": memo,
+        }
+        if (
+            type(entry_id) is str
+            and type(txn_id) is str
+            and kind in _ENTRY_KINDS
+            and type(account_name) is str
+            and (partner_id is None or type(partner_id) is str)
+            and type(period) is str
+            and type(source) is str
+            and type(memo) is str
+            and _aware(values["ts"])
+        ):
+            return trusted(Entry, values)
+        return Entry(**values)
+
+    def statement(self, row: Sequence[Any]) -> Statement:
+        """The statement of a row of `_STATEMENT_READ`."""
+        money = {
+            name: self.money(row[4 + 2 * i], row[5 + 2 * i]) for i, name in enumerate(_MONEY_FIELDS)
+        }
+        fx_rate, fx_at, fx_at_zone, reason, commissions = row[4 + 2 * len(_MONEY_FIELDS) :]
+        statement_id, partner_id, period, code = row[:4]
+        values = {
+            "statement_id": statement_id,
+            "partner_id": partner_id,
+            "period": self.period(period),
+            "currency": code,
+            **money,
+            "fx_rate": None if fx_rate is None else Decimal(fx_rate),
+            "fx_at": self.instant(fx_at, fx_at_zone),
+            "reason": reason,
+            "commissions": commissions,
+        }
+        rate, at = values["fx_rate"], values["fx_at"]
+        if (
+            type(statement_id) is str
+            and type(partner_id) is str
+            and type(code) is str
+            and (rate is None or rate.is_finite())
+            and (at is None or _aware(at))
+            and (reason is None or type(reason) is str)
+            and type(commissions) is int
+            and commissions >= 0
+        ):
+            return trusted(Statement, values)
+        return Statement(**values)
 
 
-def _statement_from_row(row: Sequence[Any]) -> Statement:
-    money = {name: Money(row[4 + 2 * i], row[5 + 2 * i]) for i, name in enumerate(_MONEY_FIELDS)}
-    fx_rate, fx_at, fx_at_zone, reason, commissions = row[4 + 2 * len(_MONEY_FIELDS) :]
-    return Statement(
-        statement_id=row[0],
-        partner_id=row[1],
-        period=Period.model_validate_json(row[2]),
-        currency=row[3],
-        **money,
-        fx_rate=None if fx_rate is None else Decimal(fx_rate),
-        fx_at=_instant(fx_at, fx_at_zone),
-        reason=reason,
-        commissions=commissions,
-    )
+_ENTRY_KINDS = frozenset(get_args(EntryKind))
+
+
+def _aware(value: Any) -> bool:
+    return isinstance(value, datetime) and value.utcoffset() is not None
 
 
 _ENTRY_READ = (
@@ -747,6 +877,11 @@ class SQLiteStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = os.fspath(path)
+        #: The last instant written and its columns (see `_entry_row`).
+        self._last_instant: tuple[datetime | None, tuple[str | None, str | None]] = (
+            None,
+            (None, None),
+        )
         try:
             self._db = sqlite3.connect(self._path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -827,22 +962,8 @@ class SQLiteStore:
         # the rows are written.
         db.execute("BEGIN IMMEDIATE")
         try:
-            revision = self.revision()
-            added = _new_records(settlement, self._known_entries, self._stored_statements, revision)
-            if added.new:
-                data = encode(added.movements, txns=added.txns)
-                limit = db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
-                if len(data) > limit - _ROW_OVERHEAD:
-                    raise SettlementError(
-                        f"the {len(added.movements):,} movements of the settlement take "
-                        f"{len(data):,} bytes, more than SQLite keeps in one row ({limit:,}); "
-                        "settle fewer commission lines at a time"
-                    )
-                # The revision and its movements are written first, the entries after: a crash
-                # at any point before COMMIT leaves none of them in the file.
-                db.execute(_INSERT_REVISION, (revision + 1, len(added.movements), data))
-                db.executemany(_INSERT_ENTRY, map(self._entry_row, added.entries))
-                db.executemany(_INSERT_STATEMENT, map(_statement_row, added.statements))
+            with collector_paused():  # many rows, no reference cycles
+                added = self._write(settlement)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -850,18 +971,49 @@ class SQLiteStore:
             raise
         return len(added.entries)
 
-    def _entry_row(self, entry: Entry) -> tuple[Any, ...]:
-        """The row of one entry; a method so that one insert at a time can be observed."""
+    def _write(self, settlement: Settlement) -> _Additions:
+        """Write what the settlement adds, inside the append's transaction; what it added."""
+        db = self._db
+        revision = self.revision()
+        added = _new_records(settlement, self._known_entries, self._stored_statements, revision)
+        if not added.new:
+            return added
+        data = encode(added.movements, txns=added.txns)
+        limit = db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+        if len(data) > limit - _ROW_OVERHEAD:
+            raise SettlementError(
+                f"the {len(added.movements):,} movements of the settlement take "
+                f"{len(data):,} bytes, more than SQLite keeps in one row ({limit:,}); "
+                "settle fewer commission lines at a time"
+            )
+        # The revision and its movements are written first, the entries after: a crash at
+        # any point before COMMIT leaves none of them in the file.
+        db.execute(_INSERT_REVISION, (revision + 1, len(added.movements), data))
+        db.executemany(_INSERT_ENTRY, map(self._entry_row, added.entries, added.minors))
+        db.executemany(_INSERT_STATEMENT, map(_StatementColumns().row, added.statements))
+        return added
+
+    def _entry_row(self, entry: Entry, minor: int) -> tuple[Any, ...]:
+        """The row of one entry, of ``minor`` minor units.
+
+        A method, so that one insert at a time can be observed.
+        """
+        ts = entry.ts
+        last, columns = self._last_instant
+        if ts is not last:  # the legs of a transaction share their instant: format it once
+            columns = _instant_columns(ts)
+            self._last_instant = (ts, columns)
+        amount = entry.amount
         return (
             entry.entry_id,
             entry.txn_id,
             entry.kind,
             entry.account,
             entry.partner_id,
-            _amount_text(entry.amount),
-            entry.amount.currency,
-            entry.amount.minor,
-            *_instant_columns(entry.ts),
+            format(amount.amount, "f"),
+            amount.currency,
+            minor,
+            *columns,
             entry.period,
             entry.source,
             entry.memo,
@@ -875,12 +1027,15 @@ class SQLiteStore:
         return rows
 
     def _known_entries(self, ids: list[str]) -> set[str]:
+        if self._db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None:
+            return set()  # a new ledger: nothing to look up
         rows = self._lookup("SELECT entry_id FROM entries WHERE entry_id IN ({marks})", ids)
         return {row[0] for row in rows}
 
     def _stored_statements(self, ids: list[str]) -> dict[str, Statement]:
         rows = self._lookup(_STATEMENT_READ + " WHERE statement_id IN ({marks})", ids)
-        return {row[0]: _statement_from_row(row) for row in rows}
+        records = _Records()
+        return {row[0]: records.statement(row) for row in rows}
 
     def revision(self) -> int:
         """The number of appends that wrote something (0 for a new store)."""
@@ -930,7 +1085,9 @@ class SQLiteStore:
         given = {name: value for name, value in conditions.items() if value is not None}
         where = " AND ".join(f"{name} = ?" for name in given)
         query = f"{_ENTRY_READ}{' WHERE ' + where if where else ''} ORDER BY seq"
-        return tuple(map(_entry_from_row, self._db.execute(query, tuple(given.values()))))
+        rows = self._db.execute(query, tuple(given.values()))
+        with collector_paused():
+            return tuple(map(_Records().entry, rows))
 
     def statements(self, *, partner_id: str | None = None) -> tuple[Statement, ...]:
         """The stored statements in append order, optionally of one partner.
@@ -946,7 +1103,8 @@ class SQLiteStore:
         else:
             query = f"{_STATEMENT_READ} WHERE partner_id = ? ORDER BY seq"
             rows = self._db.execute(query, (partner_id,))
-        return tuple(map(_statement_from_row, rows))
+        with collector_paused():
+            return tuple(map(_Records().statement, rows))
 
     def balances(self) -> dict[tuple[str, str], Money]:
         """The exact balance of every account, per currency, zero balances included.
@@ -977,4 +1135,4 @@ class SQLiteStore:
             "ORDER BY period_end_us DESC, seq DESC LIMIT 1"
         )
         row = self._db.execute(query, (partner_id, currency)).fetchone()
-        return None if row is None else _statement_from_row(row)
+        return None if row is None else _Records().statement(row)
