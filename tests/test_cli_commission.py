@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import alliance as al
+from alliance import _demo as demo
 from alliance import cli
 from alliance import commission as cm
 from alliance.datasets import Program, synthetic_program
@@ -159,7 +160,7 @@ def check_close_output(output: str, adjustments: list[cm.Adjustment]) -> None:
 
 
 def test_the_demo_book_is_the_stated_one(program: Program, book: cm.ContractBook) -> None:
-    assert cli.commission_book(program) == book
+    assert demo.commission_book(program) == book
     ids = [c.id for c in book]
     kinds = program.partners["kind"]
     assert ids.count("standard") == ids.count("premium") == 1
@@ -229,7 +230,7 @@ def test_a_true_up_by_hand(
 
 def test_batch_and_one_order_at_a_time_agree_under_the_demo_book() -> None:
     small = synthetic_program(seed=0, partners=200, clicks=2_000)
-    book = cli.commission_book(small)
+    book = demo.commission_book(small)
     batch = cm.compute(small.orders, book, fx=small.fx, partners=small.partners)
     state = None
     by_order: dict[str, al.Money] = {}
@@ -245,14 +246,14 @@ def test_batch_and_one_order_at_a_time_agree_under_the_demo_book() -> None:
 
 
 def test_closing_month_is_the_last_whole_month_or_the_first() -> None:
-    assert cli.closing_month(synthetic_program(seed=0, partners=20, clicks=100)).label == "2026-08"
+    assert demo.closing_month(synthetic_program(seed=0, partners=20, clicks=100)).label == "2026-08"
     short = synthetic_program(seed=0, partners=20, clicks=100, days=10)
-    assert cli.closing_month(short).label == "2026-07"
+    assert demo.closing_month(short).label == "2026-07"
 
 
 def test_close_section_computes_commission_when_run_alone(program: Program) -> None:
     context = cli.DemoContext(program, program.summary())
-    block = cli.close_section(context)
+    block = demo.close_section(context)
     assert block.title == CLOSE
     assert isinstance(context.results["commission"], cm.CommissionTable)
     assert block.rows[-1][0] == "total"
@@ -267,5 +268,5 @@ def test_no_orders_prints_zeros(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_sections_follow_the_programme_sections() -> None:
     sections = cli.DEMO_SECTIONS
-    assert sections.index(cli.commission_section) == sections.index(cli.rates_section) + 1
-    assert sections.index(cli.close_section) == sections.index(cli.commission_section) + 1
+    assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 1
+    assert sections.index(demo.close_section) == sections.index(demo.commission_section) + 1

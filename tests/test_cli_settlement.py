@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import alliance as al
+from alliance import _demo_settlement as demo_settlement
 from alliance import cli
 from alliance import settlement as st
 from alliance.datasets import Program, synthetic_program
@@ -210,14 +211,17 @@ def test_the_top_partners_are_their_statements(capsys: pytest.CaptureFixture[str
 
 def test_the_section_alone_settles_into_the_same_ledger(program: Program) -> None:
     context = cli.DemoContext(program, program.summary())
-    block = cli.settlement_section(context)
+    block = demo_settlement.settlement_section(context)
     assert block.title == "Settlement by month"
     assert "commission" in context.results  # computed for it
     settled = context.results["settlement"]
     assert settled.path == LEDGER
     assert settled.added == settled.entries > 0
     again = cli.DemoContext(program, program.summary())
-    assert cli.statements_section(again).rows == cli.statements_section(context).rows
+    assert (
+        demo_settlement.statements_section(again).rows
+        == demo_settlement.statements_section(context).rows
+    )
     assert again.results["settlement"].added == 0
     assert again.results["settlement"].balances == settled.balances
 
@@ -233,7 +237,7 @@ def test_another_programme_keeps_its_own_ledger(capsys: pytest.CaptureFixture[st
 
 
 def test_line_reversals_become_reversals_of_their_order(program: Program) -> None:
-    converted = cli.order_reversals(program)
+    converted = demo_settlement.order_reversals(program)
     assert len(converted) == len(program.reversals)
     assert all(line_id is None for line_id in converted["line_id"])
     line_amount = {(r["order_id"], r["line_id"]): r["amount"] for r in program.lines.to_records()}
@@ -269,4 +273,7 @@ def test_no_orders_settles_nothing(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_settlement_sections_come_last() -> None:
-    assert cli.DEMO_SECTIONS[-2:] == [cli.settlement_section, cli.statements_section]
+    assert cli.DEMO_SECTIONS[-2:] == [
+        demo_settlement.settlement_section,
+        demo_settlement.statements_section,
+    ]
