@@ -475,8 +475,34 @@ def test_values_in_major_units_of_the_orders_currency() -> None:
     mixed = al.Orders.from_records(
         [order("o1", "v1", 1, "1.00", "USD"), order("o2", "v2", 1, "1.00", "EUR")]
     )
-    with pytest.raises(CurrencyMismatch, match=r"several currencies \(EUR, USD\)"):
+    with pytest.raises(CurrencyMismatch, match=r"several currencies \(EUR, USD\); pass currency="):
         at.Paths.from_touchpoints(touches, mixed)
+
+
+def test_orders_in_several_currencies_are_valued_in_one_with_rates() -> None:
+    touches = al.Touchpoints.from_records([touch("v1", 0, "p"), touch("v2", 0, "q")])
+    mixed = al.Orders.from_records(
+        [order("o1", "v1", 1, "10.00", "USD"), order("o2", "v2", 1, "10.00", "EUR")]
+    )
+    fx = al.FxRates.from_records(
+        [{"base": "EUR", "quote": "USD", "rate": "1.0832", "as_of": "2026-09-01T00:00:00Z"}]
+    )
+    paths = at.Paths.from_touchpoints(touches, mixed, currency="usd", fx=fx)
+    # 10.00 EUR x 1.0832 = 10.832 USD, rounded half-even to 10.83.
+    assert (paths.value.tolist(), paths.currency) == ([10.0, 10.83], "USD")
+    same = al.Orders.from_records([order("o1", "v1", 1, "2.50", "USD")])
+    assert at.Paths.from_touchpoints(touches, same, currency="USD").value.tolist() == [2.5, 0.0]
+    with pytest.raises(CurrencyMismatch, match=r"orders are not all in USD; pass fx="):
+        at.Paths.from_touchpoints(touches, mixed, currency="USD")
+    with pytest.raises(ValueError, match=r"fx= converts order values to currency="):
+        at.Paths.from_touchpoints(touches, mixed, fx=fx)
+    with pytest.raises(TypeError, match=r"fx must be FxRates, got dict"):
+        at.Paths.from_touchpoints(touches, mixed, currency="USD", fx={})  # type: ignore[arg-type]
+    early = al.Orders.from_records([order("o2", "v2", -60, "10.00", "EUR")])
+    with pytest.raises(al.errors.MissingRate):
+        at.Paths.from_touchpoints(
+            al.Touchpoints.from_records([touch("v2", -61, "q")]), early, currency="USD", fx=fx
+        )
 
 
 def test_no_usable_touch_is_empty_paths() -> None:

@@ -31,6 +31,7 @@ from alliance._demo import (
     rates_section,
     reversals_section,
 )
+from alliance._demo_attribution import attribution_section
 from alliance._demo_settlement import (
     settlement_section,
     statements_section,
@@ -47,6 +48,7 @@ DEMO_SECTIONS: list[Section] = [
     gmv_section,
     reversals_section,
     rates_section,
+    attribution_section,
     commission_section,
     close_section,
     settlement_section,

@@ -237,7 +237,7 @@ class Unattributed(_Columns):
         )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class Attribution:
     """The result of `attribute`: every order is in exactly one of the two tables.
 

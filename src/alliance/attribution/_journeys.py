@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._currency import currency as lookup_currency
+from alliance._fx import FxRates
 from alliance._tables import Orders, Touchpoints
 from alliance.errors import CurrencyMismatch
 
@@ -42,8 +43,18 @@ def _empty() -> Journeys:
     return Journeys((), none_i, np.zeros(1, np.int64), none_f, none_f, none_f, none_i, None)
 
 
-def journeys(touchpoints: Touchpoints, orders: Orders, window_us: int) -> Journeys:
-    """Each visitor's converting and non-converting journeys (see `Paths.from_touchpoints`)."""
+def journeys(
+    touchpoints: Touchpoints,
+    orders: Orders,
+    window_us: int,
+    fx: FxRates | None = None,
+    target: str | None = None,
+) -> Journeys:
+    """Each visitor's converting and non-converting journeys (see `Paths.from_touchpoints`).
+
+    With ``target`` (and ``fx``), order values are converted to that currency at the order's
+    time; otherwise every converting order must share one currency.
+    """
     touch_visitor, visitor_names = touchpoints.codes("visitor_id")
     touch_partner, partner_names = touchpoints.codes("partner_id")
     touch_rows = np.flatnonzero((touch_partner >= 0) & (touch_visitor >= 0))
@@ -111,15 +122,34 @@ def journeys(touchpoints: Touchpoints, orders: Orders, window_us: int) -> Journe
         order_row = source[next_order[starts[journey_converts]]]
         currency_codes, currency_names = orders.codes("currency")
         used_currencies = np.unique(currency_codes[order_row])
-        if used_currencies.size > 1:
+        if target is not None:
+            amounts = orders["amount"][order_row]
+            if fx is not None:
+                amounts = fx.convert_minor(
+                    amounts,
+                    currency_names[currency_codes[order_row]],
+                    target,
+                    at=ts[next_order[starts[journey_converts]]],
+                )
+            elif used_currencies.size and any(
+                str(currency_names[c]) != target for c in used_currencies
+            ):
+                raise CurrencyMismatch(
+                    f"orders are not all in {target}; pass fx= to convert their values"
+                )
+            scale = 10.0 ** lookup_currency(target).exponent
+            value[journey_converts] = amounts / scale
+            currency = target
+        elif used_currencies.size > 1:
             found = ", ".join(str(currency_names[c]) for c in used_currencies)
             raise CurrencyMismatch(
-                f"orders with journeys are in several currencies ({found}); build paths per "
-                "currency, e.g. from orders.take(orders['currency'] == 'USD')"
+                f"orders with journeys are in several currencies ({found}); pass currency= "
+                "and fx= to value them in one currency"
             )
-        currency = str(currency_names[used_currencies[0]])
-        scale = 10.0 ** lookup_currency(currency).exponent
-        value[journey_converts] = orders["amount"][order_row] / scale
+        else:
+            currency = str(currency_names[used_currencies[0]])
+            scale = 10.0 ** lookup_currency(currency).exponent
+            value[journey_converts] = orders["amount"][order_row] / scale
     return Journeys(
         channels,
         recode[partner],

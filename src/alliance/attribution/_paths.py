@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from alliance._currency import currency as lookup_currency
 from alliance._frames import optional_import
+from alliance._fx import FxRates
 from alliance._tables import Orders, Touchpoints
 from alliance.attribution._journeys import journeys
 from alliance.attribution._rules import int64_vector
@@ -277,6 +278,8 @@ class Paths:
         orders: Orders,
         *,
         window: timedelta = timedelta(days=30),
+        currency: str | None = None,
+        fx: FxRates | None = None,
     ) -> Paths:
         """Each visitor's journeys, from touchpoints and orders, one row per journey.
 
@@ -291,7 +294,9 @@ class Paths:
         journey that did not convert). ``value`` is the order amount in major units as a float
         (``12.34`` for 1234 cents): attribution shares value out in ratios, so floats are the
         right tool; round the credited value back to money with `alliance.allocate` when you
-        pay it. All orders with a journey must share one currency, kept as `currency`.
+        pay it. The orders with a journey must share one currency, kept as `currency`, unless
+        ``currency=`` names the one to value them in: each order is converted with ``fx`` at
+        its own time (rounded half-even to the minor unit, as `FxRates.convert_minor` does).
 
         Rows come visitor by visitor (by ``visitor_id``), then in time order. Touches without
         a ``partner_id`` (coupon touches not yet resolved) are left out, and so are orders
@@ -301,6 +306,9 @@ class Paths:
             touchpoints: The touches (`alliance.Touchpoints`).
             orders: The orders (`alliance.Orders`).
             window: How long a touch can lead to an order; positive.
+            currency: Currency to value the orders in (ISO 4217 code); ``None`` keeps the
+                orders' own, which must then be one.
+            fx: Rates to convert orders in other currencies to ``currency``.
 
         Returns:
             One row per journey, with ages; `aggregate` merges identical paths.
@@ -308,7 +316,9 @@ class Paths:
         Raises:
             TypeError: The tables or the window are of the wrong type.
             ValueError: The window is not positive.
-            CurrencyMismatch: Orders with a journey are in more than one currency.
+            CurrencyMismatch: Orders with a journey are in more than one currency (without
+                ``currency=``), or not in ``currency`` and no ``fx`` is given.
+            MissingRate: ``fx`` has no rate for an order's currency at its time.
 
         Examples:
             >>> touches = al.Touchpoints.from_records([
@@ -334,7 +344,12 @@ class Paths:
             raise TypeError(f"window must be a timedelta, got {window!r}")
         if window <= timedelta(0):
             raise ValueError(f"window must be positive, got {window}")
-        found = journeys(touchpoints, orders, window // _MICROSECOND)
+        if fx is not None and not isinstance(fx, FxRates):
+            raise TypeError(f"fx must be FxRates, got {type(fx).__name__}")
+        if fx is not None and currency is None:
+            raise ValueError("fx= converts order values to currency=; name the currency")
+        target = None if currency is None else lookup_currency(currency).code
+        found = journeys(touchpoints, orders, window // _MICROSECOND, fx, target)
         return cls._trusted(
             found.channels,
             found.codes,
