@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from alliance import _demo as demo
 from alliance import _demo_attribution as demo_attribution
 from alliance import attribution as at
 from alliance import cli
@@ -20,7 +21,7 @@ def program() -> Program:
 def test_attribution_comes_before_commission() -> None:
     sections = cli.DEMO_SECTIONS
     assert sections.index(demo_attribution.attribution_section) + 1 == sections.index(
-        cli.commission_section
+        demo.commission_section
     )
 
 
