@@ -66,3 +66,11 @@ def test_the_section_puts_last_click_and_markov_side_by_side(program: Program) -
         assert markov_conversions == f"{conversions[partner]:,.1f}"
         assert effect == f"{chain.removal_effects[partner]:.2%}"
     assert f"Last click: {len(program.orders):,} orders" in block.note
+
+
+def test_no_orders_credits_nobody() -> None:
+    empty = synthetic_program(seed=1, partners=5, clicks=0, days=30)
+    block = demo_attribution.attribution_section(cli.DemoContext(empty, empty.summary()))
+    assert block.rows == ()
+    assert "Last click: 0 orders" in block.note
+    assert "Markov: no conversion among 0 journeys, so no chain" in block.note

@@ -268,5 +268,6 @@ def test_no_orders_prints_zeros(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_sections_follow_the_programme_sections() -> None:
     sections = cli.DEMO_SECTIONS
-    assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 1
+    # Attribution decides who earns between the rates and the commission.
+    assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 2
     assert sections.index(demo.close_section) == sections.index(demo.commission_section) + 1

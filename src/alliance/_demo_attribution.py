@@ -52,10 +52,19 @@ def attribution_section(context: DemoContext, top: int = 10) -> Block:
     paths = at.Paths.from_touchpoints(
         program.touchpoints, orders, window=WINDOW, currency="USD", fx=program.fx
     )
-    chain = at.markov(paths.aggregate())
-    markov_conversions = chain.to_dict("conversions")
-    markov_value = chain.to_dict("value")
-    effects = chain.to_dict("removal_effect")
+    if paths.total_conversions > 0:
+        chain = at.markov(paths.aggregate())
+        markov_conversions = chain.to_dict("conversions")
+        markov_value = chain.to_dict("value")
+        effects = chain.to_dict("removal_effect")
+        markov = (
+            f"order-1 chain over {_count(len(paths))} journeys (P(conversion) "
+            f"{chain.conversion_probability:.2%}); credit = conversions x removal effect / sum "
+            "of removal effects (an estimate, not money paid)"
+        )
+    else:  # no journey converts: removal effects are undefined
+        markov_conversions, markov_value, effects = {}, {}, {}
+        markov = f"no conversion among {_count(len(paths))} journeys, so no chain"
 
     ranked = sorted(last_usd, key=lambda p: (-last_usd[p], p))[:top]
     table_rows = tuple(
@@ -78,10 +87,7 @@ def attribution_section(context: DemoContext, top: int = 10) -> Block:
         f"orders, each to its visitor's last click, coupon or impression within "
         f"{WINDOW.days} days (an owned coupon code when no touch qualifies); unattributed: "
         f"{unattributed or 'none'}; the winner is the partner recorded on the order for "
-        f"{_count(agree)} of them. Markov: order-1 chain over {_count(len(paths))} journeys "
-        f"(P(conversion) {chain.conversion_probability:.2%}); credit = conversions x removal "
-        "effect / sum of removal effects (an estimate, not money paid); amounts in USD at "
-        "each order's rate."
+        f"{_count(agree)} of them. Markov: {markov}; amounts in USD at each order's rate."
     )
     return Block(
         "Attribution: last click and Markov, by partner",
