@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from alliance import attribution as at
 from alliance.attribution import _markov
+from alliance.errors import AttributionError
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
@@ -198,7 +199,7 @@ def test_bad_input(paths: Any, order: Any, error: type[Exception], message: str)
     ],
 )
 def test_no_conversion_is_refused(paths: at.Paths) -> None:
-    with pytest.raises(ValueError, match="markov needs at least one conversion"):
+    with pytest.raises(AttributionError, match="markov needs at least one conversion"):
         at.markov(paths)
 
 

@@ -23,6 +23,7 @@ from alliance.attribution import (
     time_decay,
 )
 from alliance.attribution._rules import ZeroWeightJourney, parse_share
+from alliance.errors import AttributionError
 
 DAY_US = 86_400_000_000
 WEEK = timedelta(days=7)
@@ -199,6 +200,7 @@ def test_custom_refuses_a_journey_with_no_weight() -> None:
     with pytest.raises(ZeroWeightJourney, match="every touch of journey 1 a weight of 0") as info:
         model.shares(Touches.of_lengths([2, 1, 2]))
     assert info.value.journey == 1
+    assert isinstance(info.value, AttributionError)
     assert isinstance(info.value, ValueError)
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from alliance import attribution as at
 from alliance.attribution import _shapley
+from alliance.errors import AttributionError
 
 
 def brute_force(data: list[tuple[list[str], float, float]], rate: bool) -> dict[str, float]:
@@ -134,7 +135,7 @@ def test_many_channels() -> None:
     channels = [f"c{i:02d}" for i in range(20)]
     texts = [" > ".join(channels[i : i + 3]) for i in range(18)]
     paths = at.Paths.from_strings(texts, conversions=range(18))
-    with pytest.raises(ValueError, match="takes at most 15 channels; these paths have 20"):
+    with pytest.raises(AttributionError, match="takes at most 15 channels; these paths have 20"):
         at.shapley(paths, "full")
     sampled = at.shapley(paths, "sampled", samples=4000)
     simplified = at.shapley(paths)

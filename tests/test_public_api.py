@@ -183,6 +183,7 @@ PUBLIC = {
     ],
     "alliance.errors": [
         "AllianceError",
+        "AttributionError",
         "ContractError",
         "CurrencyError",
         "CurrencyMismatch",

@@ -15,6 +15,7 @@ this library::
     ├── DataError (ValueError)              bad rows in a table, with every row listed
     ├── ContractError (ValueError)          invalid rule tree, overlapping contract versions
     ├── SettlementError (ValueError)        settlement inputs that cannot be reconciled
+    ├── AttributionError (ValueError)       credit that cannot be shared out as asked
     └── MissingDependency (ImportError)     an optional extra is not installed
 
 Fraud verdicts are return values, never exceptions.
@@ -28,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "AllianceError",
+    "AttributionError",
     "ContractError",
     "CurrencyError",
     "CurrencyMismatch",
@@ -81,6 +83,10 @@ class ContractError(AllianceError, ValueError):
 
 class SettlementError(AllianceError, ValueError):
     """Settlement inputs that cannot be reconciled."""
+
+
+class AttributionError(AllianceError, ValueError):
+    """Credit that cannot be shared out as asked (no weight, no conversion, too many channels)."""
 
 
 class MissingDependency(AllianceError, ImportError):

@@ -213,7 +213,8 @@ class Unattributed(_Columns):
     """Orders that no partner earned, each with the reason.
 
     Columns: ``order_id``; ``reason`` (``"no touchpoint"``: no touchpoint of the visitor or
-    customer at or before the order; ``"outside the window"``: touchpoints, none in its
+    customer at or before the order, once non-partner channels are dropped with
+    ``non_partner_rule="ignore"``; ``"outside the window"``: touchpoints, none in its
     window; ``"won by a non-partner channel"``: all the credit went to non-partner
     channels); ``amount`` in int64 minor units of ``currency``.
 
@@ -255,7 +256,8 @@ class Attribution:
 
     def __repr__(self) -> str:
         orders = np.unique(self.credits.codes("order_id")[0]).size
+        rows, left = len(self.credits), len(self.unattributed)
         return (
-            f"Attribution({orders} orders credited in {len(self.credits)} rows, "
-            f"{len(self.unattributed)} unattributed; model {self.model.name})"
+            f"Attribution({orders} order{'s' * (orders != 1)} credited in {rows} "
+            f"row{'s' * (rows != 1)}, {left} unattributed; model {self.model.name})"
         )

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance.attribution._paths import ChannelCredits, Paths, take_rows
+from alliance.errors import AttributionError
 
 __all__ = ["DENSE_STATES", "MarkovCredits", "markov"]
 
@@ -164,7 +165,7 @@ def markov(paths: Paths, order: int = 1) -> MarkovCredits:
     order = int(order)
     total_conversions, total_value = paths.total_conversions, paths.total_value
     if total_conversions <= 0:
-        raise ValueError(
+        raise AttributionError(
             "markov needs at least one conversion: with none, P(conversion) is 0 and removal "
             "effects are undefined"
         )
@@ -404,4 +405,4 @@ def _iterate(
         solution = following
         if change <= 1e-15:
             return float(solution[0])
-    raise ArithmeticError("the Markov chain did not converge")  # pragma: no cover
+    raise AttributionError("the Markov chain did not converge")  # pragma: no cover

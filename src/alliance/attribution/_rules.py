@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from alliance.errors import AttributionError
+
 __all__ = [
     "AttributionModel",
     "ModelKind",
@@ -197,7 +199,7 @@ def parse_share(value: Any, name: str = "share") -> Decimal:
     return number
 
 
-class ZeroWeightJourney(ValueError):
+class ZeroWeightJourney(AttributionError):
     """A custom model gave every touch of a journey a weight of 0.
 
     Attributes:

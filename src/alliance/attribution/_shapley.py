@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from alliance.attribution._paths import ChannelCredits, Paths
 from alliance.attribution._sequences import group_sequences
+from alliance.errors import AttributionError
 
 __all__ = ["FULL_CHANNELS", "ShapleyCredits", "shapley"]
 
@@ -139,7 +140,7 @@ def shapley(
         )
     players = len(paths.channels)
     if method == "full" and players > FULL_CHANNELS:
-        raise ValueError(
+        raise AttributionError(
             f"method='full' visits all 2**n coalitions and takes at most {FULL_CHANNELS} "
             f"channels; these paths have {players}: use method='sampled' (or 'simplified')"
         )
