@@ -592,9 +592,7 @@ def test_result_tables_read_and_export() -> None:
     assert credits == credits.take([0, 1])
     assert credits != first
     assert repr(credits).startswith("Credits(2 rows; columns order_id, partner_id")
-    assert repr(result) == (
-        "Attribution(1 order credited in 2 rows, 1 unattributed; model linear)"
-    )
+    assert repr(result) == ("Attribution(1 order credited in 2 rows, 1 unattributed; model linear)")
     with pytest.raises(ValueError, match="a boolean mask must have one value per row"):
         credits.take(np.array([True]))
     assert len(at.Credits.empty()) == 0
