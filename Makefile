@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install test lint typecheck pytest docs demo bench clean
 
@@ -34,7 +35,12 @@ test: lint typecheck pytest docs
 demo: $(STAMP)
 	$(BIN)/alliance demo
 
-bench: $(STAMP)
+# The peer libraries the benchmarks compare against (the `bench` extra), on top of `dev`.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
