@@ -291,6 +291,13 @@ def commission_section(context: DemoContext) -> Block:
     )
 
 
+def priced(context: DemoContext) -> tuple[cm.CommissionTable, cm.ContractBook]:
+    """The commission table and book of `commission_section`, computing them once."""
+    if "commission" not in context.results:
+        commission_section(context)
+    return context.results["commission"], context.results["commission_book"]
+
+
 def closing_month(program: Program) -> Period:
     """The last calendar month wholly inside the programme's window (else its first month)."""
     months = periods_between(program.start, program.end, "month", tz=program.timezone)
@@ -301,10 +308,7 @@ def closing_month(program: Program) -> Period:
 def close_section(context: DemoContext) -> Block:
     """`close_period` for one month, net of reversals: true-ups and guarantee top-ups."""
     program = context.program
-    if "commission" not in context.results:
-        commission_section(context)
-    table: cm.CommissionTable = context.results["commission"]
-    book: cm.ContractBook = context.results["commission_book"]
+    table, book = priced(context)
     month = closing_month(program)
     adjustments = cm.close_period(table, book, month, reversals=program.reversals)
     kind_of = dict(zip(program.partners["partner_id"], program.partners["kind"], strict=True))

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance import Money, Reversals, periods_between
-from alliance import commission as cm
 from alliance import settlement as st
-from alliance._demo import Block, DemoContext, _count, _plain_usd, commission_section
+from alliance._demo import Block, DemoContext, _count, _plain_usd, priced
 from alliance.datasets import Program
 
 DEMO_FOLDER = Path("alliance-demo")
@@ -81,10 +80,7 @@ def _settle_months(context: DemoContext) -> _Settled:
         settled: _Settled = context.results["settlement"]
         return settled
     program = context.program
-    if "commission" not in context.results:
-        commission_section(context)
-    table: cm.CommissionTable = context.results["commission"]
-    book: cm.ContractBook = context.results["commission_book"]
+    table, book = priced(context)
     reversals = order_reversals(program)
     path = ledger_path(program)
     path.parent.mkdir(parents=True, exist_ok=True)
