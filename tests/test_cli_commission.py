@@ -268,6 +268,7 @@ def test_no_orders_prints_zeros(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_sections_follow_the_programme_sections() -> None:
     sections = cli.DEMO_SECTIONS
-    # Attribution decides who earns between the rates and the commission.
-    assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 2
+    # Attribution decides who earns, and screening what is held, between the rates and the
+    # commission.
+    assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 4
     assert sections.index(demo.close_section) == sections.index(demo.commission_section) + 1

@@ -44,7 +44,10 @@ def test_public_names_are_pinned() -> None:
     import alliance.datasets as datasets
 
     assert datasets.__all__ == [
+        "DEFAULT_FRAUD",
         "CurrencyTotal",
+        "FraudLabels",
+        "FraudRecord",
         "PartnerCounts",
         "Program",
         "ProgramSummary",

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alliance.errors import AllianceError
-from alliance.risk._compile import Registry, check, compile_rule
+from alliance.risk._compile import Registry, check, compile_one, compile_rule
 from alliance.risk._language import (
     ACTIONS,
     MAX_DEPTH,
@@ -543,6 +543,28 @@ def test_compiled_mask_agrees_with_the_row_oracle(rule: Rule, rows: list[dict[st
     oracle_rows = [{**r, "f1": None if r["f1"] is None else float(r["f1"])} for r in rows]
     expected = [_row_truth(rule.condition, row) is True for row in oracle_rows]
     assert compile_rule(rule, PROPERTY_REGISTRY)(columns).tolist() == expected
+
+
+@given(rules, st.lists(row_values, min_size=1, max_size=12))
+def test_one_event_evaluation_agrees_with_the_masks(rule: Rule, rows: list[dict[str, Any]]) -> None:
+    masks = compile_rule(rule, PROPERTY_REGISTRY)
+    one = compile_one(rule, PROPERTY_REGISTRY)
+    columns = {
+        "n1": np.array([NAN if r["n1"] is None else r["n1"] for r in rows], dtype=np.float64),
+        "n2": np.array([NAN if r["n2"] is None else r["n2"] for r in rows], dtype=np.float64),
+        "t1": np.array([r["t1"] for r in rows], dtype=object),
+        "t2": np.array([r["t2"] for r in rows], dtype=object),
+        "f1": np.array([-1 if r["f1"] is None else int(r["f1"]) for r in rows], dtype=np.int8),
+    }
+    assert [one(row) for row in rows] == masks(columns).tolist()
+
+
+def test_one_event_evaluation_refuses_a_missing_attribute() -> None:
+    one = compile_one("review if :n1: > 1", PROPERTY_REGISTRY)
+    with pytest.raises(RuleInputError, match="needs attribute 'n1'"):
+        one({"n2": 3.0})
+    assert one({"n1": float("nan")}) is False
+    assert one({"n1": 2}) is True
 
 
 @given(st.text(max_size=60))

@@ -32,6 +32,7 @@ from alliance._demo import (
     reversals_section,
 )
 from alliance._demo_attribution import attribution_section
+from alliance._demo_risk import flagged_partners_section, fraud_section
 from alliance._demo_settlement import (
     settlement_section,
     statements_section,
@@ -49,6 +50,8 @@ DEMO_SECTIONS: list[Section] = [
     reversals_section,
     rates_section,
     attribution_section,
+    fraud_section,
+    flagged_partners_section,
     commission_section,
     close_section,
     settlement_section,

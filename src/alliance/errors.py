@@ -16,6 +16,8 @@ this library::
     ├── ContractError (ValueError)          invalid rule tree, overlapping contract versions
     ├── SettlementError (ValueError)        settlement inputs that cannot be reconciled
     ├── AttributionError (ValueError)       credit that cannot be shared out as asked
+    ├── RuleSyntaxError (ValueError)        a fraud rule that does not parse or fit its attributes
+    ├── RuleInputError (ValueError)         columns that do not fit a compiled fraud rule
     └── MissingDependency (ImportError)     an optional extra is not installed
 
 Fraud verdicts are return values, never exceptions.
@@ -40,6 +42,8 @@ __all__ = [
     "MissingRate",
     "MoneyOverflow",
     "Problem",
+    "RuleInputError",
+    "RuleSyntaxError",
     "SettlementError",
     "TimezoneError",
 ]
@@ -87,6 +91,30 @@ class SettlementError(AllianceError, ValueError):
 
 class AttributionError(AllianceError, ValueError):
     """Credit that cannot be shared out as asked (no weight, no conversion, too many channels)."""
+
+
+class RuleSyntaxError(AllianceError, ValueError):
+    """A rule that cannot be read or does not fit its registry.
+
+    Attributes:
+        text: The rule text as given.
+        position: 0-based character offset of the offending token.
+        reason: What was wrong, in plain words.
+    """
+
+    def __init__(self, text: str, position: int, reason: str) -> None:
+        self.text = text
+        self.position = position
+        self.reason = reason
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        super().__init__(f"rule {shown!r}: at position {position}: {reason}")
+
+    def __reduce__(self) -> tuple[type[RuleSyntaxError], tuple[str, int, str]]:
+        return type(self), (self.text, self.position, self.reason)
+
+
+class RuleInputError(AllianceError, ValueError):
+    """Columns handed to a compiled rule that do not fit it (absent, wrong length or type)."""
 
 
 class MissingDependency(AllianceError, ImportError):

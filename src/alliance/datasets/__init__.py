@@ -3,7 +3,9 @@
 `synthetic_program` builds partners, clicks, orders with their lines, reversals, touchpoints
 and daily exchange rates that behave like a real cross-border programme (Pareto audiences, a
 KOL pyramid, lognormal conversion lags, multi-currency baskets in whole minor units, partial
-refunds), the same for the same seed.
+refunds), the same for the same seed. With ``fraud=``, it adds labelled fraud (click injection
+and spam, self-referral, velocity, brushing, leaked coupons, duplicate partner accounts, reversal
+abuse) and returns the labels as `FraudLabels` in `Program.labels`.
 
 Examples:
     >>> from alliance.datasets import synthetic_program
@@ -13,6 +15,7 @@ Examples:
     (True, 2000)
 """
 
+from alliance.datasets._fraud import DEFAULT_FRAUD, FraudLabels, FraudRecord
 from alliance.datasets._program import (
     CurrencyTotal,
     PartnerCounts,
@@ -24,7 +27,10 @@ from alliance.datasets._program import (
 from alliance.datasets._synthetic import supported_currencies, synthetic_program
 
 __all__ = [
+    "DEFAULT_FRAUD",
     "CurrencyTotal",
+    "FraudLabels",
+    "FraudRecord",
     "PartnerCounts",
     "Program",
     "ProgramSummary",

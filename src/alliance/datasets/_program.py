@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
@@ -14,6 +14,7 @@ from alliance._fx import FxRates
 from alliance._money import Money
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals, Table, Touchpoints
 from alliance.datasets import _world as world
+from alliance.datasets._fraud import FraudLabels
 
 __all__ = [
     "CurrencyTotal",
@@ -87,6 +88,7 @@ class ProgramSummary(TypedDict):
     reversals: list[ReversalTotal]
     reversed_usd: str
     fx: list[RateRange]
+    fraud: dict[str, int]
 
 
 def _text(minor: int, code: str) -> str:
@@ -110,7 +112,8 @@ class Program:
     """A synthetic affiliate programme: its tables, exchange rates and observation window.
 
     Every event (click, order, reversal, touchpoint) lies in ``[start, end)``. Build one with
-    `synthetic_program`.
+    `synthetic_program`; ask it for ``fraud=`` to get labelled fraudulent rows in the tables and
+    their labels in `labels`.
 
     Attributes:
         partners: The partners, with their exclusive codes in ``coupon_codes``.
@@ -125,6 +128,7 @@ class Program:
         start: First instant of the window.
         end: End of the window (excluded).
         seed: The seed the programme was generated from.
+        labels: The labelled fraud in the tables (empty when none was asked for).
     """
 
     partners: Partners
@@ -139,6 +143,7 @@ class Program:
     start: datetime
     end: datetime
     seed: int
+    labels: FraudLabels = field(default_factory=FraudLabels.empty)
 
     @property
     def tables(self) -> dict[str, Table]:
@@ -167,10 +172,13 @@ class Program:
             same_setup
             and all(self.tables[name].equals(other.tables[name]) for name in self.tables)
             and self.fx.to_records() == other.fx.to_records()
+            and self.labels.equals(other.labels)
         )
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{len(table)} {name}" for name, table in self.tables.items())
+        if len(self.labels):
+            sizes += f", {len(self.labels)} fraud labels"
         return (
             f"Program(seed={self.seed}, {self.start.isoformat()} to {self.end.isoformat()} "
             f"{self.timezone}: {sizes})"
@@ -181,7 +189,8 @@ class Program:
 
         Amounts are exact decimal text. US dollar figures convert each order at the rate in
         force at its own time (rounded once per order, then added up); reversals are valued
-        at their order's rate, a full reversal at the order's amount.
+        at their order's rate, a full reversal at the order's amount. ``fraud`` counts the
+        labelled rows by pattern (empty without fraud).
         """
         orders = self.orders
         amount = orders["amount"]
@@ -223,6 +232,7 @@ class Program:
             "reversals": reversals,
             "reversed_usd": _text(sum(Money(r["usd"], "USD").minor for r in reversals), "USD"),
             "fx": self._rate_ranges(),
+            "fraud": _count(self.labels.pattern),
         }
 
     def _partner_counts(self) -> PartnerCounts:

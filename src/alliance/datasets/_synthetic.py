@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,9 +15,10 @@ from alliance._currency import currency
 from alliance._fx import FxRates
 from alliance._periods import periods_between, require_aware, shift, to_micros, zone
 from alliance._tables import Clicks, Lines, Orders, Partners, Reversals, Touchpoints
-from alliance.datasets import _sales, _traffic
+from alliance.datasets import _inject, _sales, _traffic
 from alliance.datasets import _world as world
 from alliance.datasets._assemble import LabelMaker, Labels, build_table, fixed_text
+from alliance.datasets._fraud import PATTERNS, SUBJECTS, FraudLabels
 from alliance.datasets._program import Program
 
 __all__ = ["DEFAULT_CURRENCIES", "DEFAULT_START", "synthetic_program"]
@@ -42,6 +43,8 @@ def synthetic_program(
     cancellation_rate: float = 0.02,
     cookie_days: int = 30,
     impression_rate: float = 0.25,
+    fraud: Mapping[str, float] | None = None,
+    evasive: float = 0.3,
 ) -> Program:
     """Generate a deterministic, realistic cross-border affiliate programme.
 
@@ -88,9 +91,25 @@ def synthetic_program(
       window (a random walk at the currency's yearly volatility, from a market level),
       quoted to six significant digits.
 
-    Labelled fraud is not generated here: the drafts are made into tables in
-    ``alliance.datasets._synthetic``, which is where an injection stage will add labelled
-    fraudulent rows.
+    - Fraud (only with `fraud`): each pattern named adds rows to the tables, mostly from new
+      partner accounts (ids after the organic partners', joined shortly before or early in
+      the window), and labels them in `Program.labels`. ``click_injection``: a cashback
+      account's click for the buyer 1-9 s before an organic order without a code (11-45 s when
+      evasive), which takes the order's credit. ``click_spam``: content accounts fire clicks
+      for real visitors, from bot devices in bursts of 6-30 an hour (evasive: from the
+      visitors' own devices, one each); orders whose latest click is then spam are credited
+      to the spammer. ``self_referral``: orders by existing partners through their own link,
+      with the partner's e-mail (evasive: the partner's card and another e-mail).
+      ``velocity``: bursts of 5-12 orders on one card within 1-6 hours (evasive: new device,
+      address and e-mail per order). ``brushing``: bursts of 6-20 cheap orders on a coupon
+      account's own code within an hour from 1-2 buyers (evasive: 3-4). ``leaked_coupon``:
+      more orders with an exclusive code and no click of its owner; every such order is
+      labelled, the organic ones included. ``duplicate_identity``: second accounts of
+      existing partners with the same payment fingerprint (evasive: e-mail).
+      ``reversal_abuse``: existing partners whose orders are 40-60% fully refunded or charged
+      back (evasive: 20-30%). Every event stays in the window and ids stay in time order
+      over all rows, so with fraud the organic rows keep their times but not always their
+      ids. See ``docs/datasets.md`` for the rates and what each label covers.
 
     Args:
         seed: Seed of the random streams (a non-negative int).
@@ -107,12 +126,21 @@ def synthetic_program(
         cancellation_rate: Share of orders cancelled, in [0, 1).
         cookie_days: Attribution window: clicks older than this convert no more.
         impression_rate: Share of clicks with an impression before them, in [0, 1].
+        fraud: Fraud to inject: a rate in [0, 0.5] per pattern (see `DEFAULT_FRAUD` for the
+            patterns and sensible rates). ``click_spam``'s rate is extra clicks as a share
+            of the clicks, ``duplicate_identity``'s and ``reversal_abuse``'s a share of the
+            partners, ``click_injection``'s the share of orders stolen, the others' a share
+            of orders added. None (the default) or no positive rate: no fraud, and the
+            programme is the same as without the argument.
+        evasive: Share of each pattern's fraudsters, in [0, 1], that use its evasive variant
+            (their labels have ``evasive`` set).
 
     Returns:
         The `Program`.
 
     Raises:
-        ValueError: An argument is out of range (the message names it and its value).
+        ValueError: An argument is out of range (the message names it and its value), or
+            `fraud` names an unknown pattern.
         TimezoneError: `start` is naive or `timezone` unknown.
         CurrencyError: A currency code is not ISO 4217.
 
@@ -122,7 +150,15 @@ def synthetic_program(
         (20, 500)
         >>> program.equals(synthetic_program(seed=7, partners=20, clicks=500))
         True
+        >>> from alliance.datasets import DEFAULT_FRAUD
+        >>> risky = synthetic_program(seed=7, partners=60, clicks=5_000, fraud=DEFAULT_FRAUD)
+        >>> risky.labels.patterns == tuple(sorted(DEFAULT_FRAUD)), len(risky.partners) > 60
+        (True, True)
+        >>> risky.labels.ids("order", "velocity") <= set(risky.orders["order_id"])
+        True
     """
+    rates = _fraud_rates(fraud)
+    evasive_share = _ratio("evasive", evasive, low=0.0, high=1.0)
     settings = _settings(
         seed=seed,
         partners=partners,
@@ -144,9 +180,10 @@ def synthetic_program(
     sales = _sales.orders(settings, market, crew, traffic)
     returns = _sales.reversals(settings, market, crew, sales)
     journeys = _sales.touchpoints(settings, crew, traffic, sales)
-    # A fraud-injection stage goes here: it appends labelled rows to the drafts (and returns
-    # the labels), before the drafts become tables.
-    return _program(settings, timezone, start, market, crew, traffic, sales, returns, journeys)
+    drafts = _inject.organic(settings, crew, traffic, sales, returns, journeys)
+    if any(rate > 0 for rate in rates.values()):
+        drafts = _inject.inject(settings, market, drafts, rates, evasive_share)
+    return _program(settings, timezone, start, market, drafts)
 
 
 def supported_currencies() -> tuple[str, ...]:
@@ -174,6 +211,23 @@ def _ratio(name: str, value: Any, *, low: float, high: float, closed_low: bool =
         bracket = "[" if closed_low else "("
         raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
     return number
+
+
+def _fraud_rates(fraud: Any) -> dict[str, float]:
+    """The rate of every pattern asked for (validated), by pattern."""
+    if fraud is None:
+        return {}
+    if not isinstance(fraud, Mapping):
+        raise ValueError(
+            "fraud must be a mapping of pattern to rate such as {'click_spam': 0.05} "
+            f"(see DEFAULT_FRAUD), got {fraud!r}"
+        )
+    unknown = [key for key in fraud if key not in PATTERNS]
+    if unknown:
+        raise ValueError(
+            f"fraud has unknown patterns {unknown}; known patterns: {', '.join(PATTERNS)}"
+        )
+    return {key: _ratio(f"fraud[{key!r}]", fraud[key], low=0.0, high=0.5) for key in fraud}
 
 
 def _settings(
@@ -280,6 +334,49 @@ def _hashes(prefix: str, salt: int) -> LabelMaker:
     return make
 
 
+def _either(codes: npt.NDArray[np.int64], own: LabelMaker, partners: LabelMaker) -> Labels:
+    """An order's e-mail hash (or card): its customer's own, or a partner's (self-referral).
+
+    Codes from 0 are customers' (`own`); ``-2 - n`` is partner ``n``'s (`partners`). Partners'
+    codes are moved after the customers', so that the codes stay dense.
+    """
+    theirs = codes <= -2
+    if not theirs.any():
+        return Labels(codes, own)
+    base = int(codes.max()) + 1 if (~theirs).any() else 0
+
+    def make(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+        made = np.empty(numbers.size, dtype=object)
+        low = numbers < base
+        made[low] = own(numbers[low])
+        made[~low] = partners(numbers[~low] - base)
+        return made
+
+    return Labels(np.where(theirs, base - 2 - codes, codes), make)
+
+
+def _labels(
+    draft: _inject.LabelDraft,
+    partner_id: LabelMaker,
+    click_id: LabelMaker,
+    order_id: LabelMaker,
+) -> FraudLabels:
+    """The labels with the ids of their rows."""
+    if not draft.row.size:
+        return FraudLabels.empty()
+    ids = np.empty(draft.row.size, dtype=object)
+    for number, make in enumerate((click_id, order_id, partner_id)):
+        rows = draft.subject == number
+        ids[rows] = make(draft.row[rows])
+    return FraudLabels(
+        subject=np.array(SUBJECTS, dtype=object)[draft.subject],
+        id=ids,
+        pattern=np.array(PATTERNS, dtype=object)[draft.pattern],
+        partner_id=partner_id(draft.partner),
+        evasive=draft.evasive,
+    )
+
+
 def _addresses(values: npt.NDArray[np.int64]) -> LabelMaker:
     def make(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
         chosen = values[numbers]
@@ -298,13 +395,11 @@ def _program(
     timezone: str,
     start: datetime,
     market: _traffic.Markets,
-    crew: _traffic.PartnerDraft,
-    traffic: _traffic.ClickDraft,
-    sales: _sales.OrderDraft,
-    returns: _sales.ReversalDraft,
-    journeys: _sales.TouchDraft,
+    drafts: _inject.Drafts,
 ) -> Program:
     seed = settings.seed
+    crew, traffic, sales = drafts.crew, drafts.traffic, drafts.sales
+    returns, journeys, identities = drafts.returns, drafts.journeys, drafts.identities
     partner_count = crew.kind.size
     partner_id = _ids("P", partner_count)
     kinds = tuple(k.kind for k in world.KINDS)
@@ -320,8 +415,8 @@ def _program(
             "parent_id": Labels(crew.parent, partner_id),
             "country": Labels.of(crew.country, countries),
             "payout_currency": Labels.of(market.currency_of[crew.country], codes),
-            "email_hash": Labels(np.arange(partner_count), _hashes("", seed * 4 + 1)),
-            "payment_fingerprint": Labels(np.arange(partner_count), _hashes("pm_", seed * 4 + 2)),
+            "email_hash": Labels(identities.partner_email, _hashes("", seed * 4 + 1)),
+            "payment_fingerprint": Labels(identities.partner_card, _hashes("pm_", seed * 4 + 2)),
             "audience_size": crew.audience,
             "engagement_rate": crew.engagement,
             "categories": crew.categories,
@@ -330,11 +425,18 @@ def _program(
             "joined_at": crew.joined_us,
         },
     )
-    _, agent, address = _traffic.visitor_devices(settings, sales.visitor_country)
-    addresses, address_code = np.unique(address, return_inverse=True)
+    # A click comes from its visitor's device and address, or from a bot's (click spam).
     visitor_count = sales.visitor_country.size
+    bot = identities.click_device >= visitor_count
+    addresses, address_code = np.unique(
+        np.concatenate([identities.visitor_address, identities.click_address[bot]]),
+        return_inverse=True,
+    )
+    click_address = address_code[traffic.visitor]
+    click_address[bot] = address_code[visitor_count:]
+    address_code = address_code[:visitor_count]
     visitor_id = _shared(_ids("V", visitor_count), visitor_count)
-    device_id = _shared(_ids("D", visitor_count), visitor_count)
+    device_id = _shared(_ids("D", identities.devices), identities.devices)
     ip = _shared(_addresses(addresses), addresses.size)
     agents = tuple(agent_text for group in world.USER_AGENTS for agent_text in group)
     visitor = traffic.visitor
@@ -347,9 +449,9 @@ def _program(
             "ts": traffic.ts,
             "partner_id": Labels(traffic.partner, partner_id),
             "visitor_id": Labels(visitor, visitor_id),
-            "ip": Labels(address_code[visitor], ip),
-            "device_id": Labels(visitor, device_id),
-            "user_agent": Labels.of(agent[visitor], agents),
+            "ip": Labels(click_address, ip),
+            "device_id": Labels(identities.click_device, device_id),
+            "user_agent": Labels.of(identities.click_agent, agents),
             "country": Labels.of(sales.visitor_country[visitor], countries),
             "sub_id": Labels.of(traffic.sub_id, world.SUB_IDS),
         },
@@ -369,13 +471,17 @@ def _program(
             "visitor_id": Labels(buyer, visitor_id),
             "customer_id": Labels(sales.customer, customer_id),
             "partner_id": Labels(sales.partner, partner_id),
-            "coupon_code": Labels(np.where(sales.coupon, sales.partner, -1), crew.codes),
+            "coupon_code": Labels(identities.order_coupon, crew.codes),
             "is_new_customer": sales.is_new.astype(np.int8),
             "country": Labels.of(sales.country, countries),
             "ip": Labels(address_code[buyer], ip),
             "device_id": Labels(buyer, device_id),
-            "payment_fingerprint": Labels(sales.card, _hashes("pm_", seed * 4 + 3)),
-            "email_hash": Labels(sales.customer, _hashes("", seed * 4 + 4)),
+            "payment_fingerprint": _either(
+                identities.order_card, _hashes("pm_", seed * 4 + 3), _hashes("pm_", seed * 4 + 2)
+            ),
+            "email_hash": _either(
+                identities.order_email, _hashes("", seed * 4 + 4), _hashes("", seed * 4 + 1)
+            ),
             "tax": sales.tax,
             "discount": sales.discount,
         },
@@ -414,6 +520,7 @@ def _program(
         },
     )
     return Program(
+        labels=_labels(drafts.labels, partner_id, _ids("C", click_count), order_id),
         partners=partners,
         clicks=clicks,
         orders=orders,

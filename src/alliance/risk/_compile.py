@@ -201,7 +201,7 @@ def check(rule: Rule, registry: Registry) -> None:
         >>> check(parse_rule("review if :contry: == 'US'"), Registry({"country": "text"}))
         Traceback (most recent call last):
         ...
-        alliance.risk._language.RuleSyntaxError: rule "review if :contry: == 'US'": at position 10: unknown attribute 'contry'; did you mean 'country'? (known: country)
+        alliance.errors.RuleSyntaxError: rule "review if :contry: == 'US'": at position 10: unknown attribute 'contry'; did you mean 'country'? (known: country)
     """  # noqa: E501
     _check(rule, registry, rule.condition)
 
@@ -368,3 +368,104 @@ def compile_rule(rule: Rule | str, registry: Registry) -> Callable[[Columns], Ma
         return true
 
     return matches
+
+
+# --- one event at a time --------------------------------------------------------------------
+
+_SCALAR_COMPARE: Mapping[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: bool(a < b),
+    "<=": lambda a, b: bool(a <= b),
+    ">": lambda a, b: bool(a > b),
+    ">=": lambda a, b: bool(a >= b),
+    "==": lambda a, b: bool(a == b),
+    "!=": lambda a, b: bool(a != b),
+}
+
+
+def _scalar(value: Any, kind: Kind) -> Any:
+    """A value as the masks see it: None where missing, floats for numbers and flags."""
+    if value is None:
+        return None
+    if kind == "text":
+        return None if _is_missing_text(value) else value
+    number = float(value)
+    if number != number or (kind == "flag" and number == -1):
+        return None
+    return number
+
+
+def _truth(condition: Condition, values: Mapping[str, Any]) -> bool | None:
+    """Kleene truth of a condition: True, False or None (unknown)."""
+    if isinstance(condition, Not):
+        inner = _truth(condition.operand, values)
+        return None if inner is None else not inner
+    if isinstance(condition, And | Or):
+        unknown = False
+        for operand in condition.operands:
+            result = _truth(operand, values)
+            if result is None:
+                unknown = True
+            elif result is not isinstance(condition, And):
+                return result
+        return None if unknown else isinstance(condition, And)
+    value = values[condition.attribute]
+    if isinstance(condition, Missing):
+        return (value is not None) if condition.negated else (value is None)
+    if value is None:
+        return None
+    if isinstance(condition, Member):
+        return (value in (condition.values or ())) != condition.negated
+    other = (
+        values[condition.value.name]
+        if isinstance(condition.value, AttributeRef)
+        else (condition.value)
+    )
+    if other is None:
+        return None
+    return _SCALAR_COMPARE[condition.op](value, other)
+
+
+def compile_one(rule: Rule | str, registry: Registry) -> Callable[[Mapping[str, Any]], bool]:
+    """Like `compile_rule`, for one event: a function from attribute values to a match.
+
+    Values are plain Python: numbers (NaN or ``None`` missing), text (``None`` missing), flags
+    as bool or 1 / 0 / -1 (``None`` or -1 missing). It matches exactly where the mask of
+    `compile_rule` would.
+
+    Examples:
+        >>> from alliance.risk._compile import Registry, compile_one
+        >>> matches = compile_one(
+        ...     "review if :orders_per_ip_hourly: > 5 and not :country: in ('US')",
+        ...     Registry({"orders_per_ip_hourly": "number", "country": "text"}),
+        ... )
+        >>> matches({"orders_per_ip_hourly": 9, "country": "FR"})
+        True
+        >>> matches({"orders_per_ip_hourly": 9, "country": None})
+        False
+    """
+    parsed = parse_rule(rule) if isinstance(rule, str) else rule
+    check(parsed, registry)
+    condition = _resolve_lists(parsed.condition, registry)
+    kinds = {name: registry.attributes[name].kind for name in sorted(_attributes(condition))}
+    number_lists = _numeric_members(condition, kinds)
+
+    def matches(values: Mapping[str, Any]) -> bool:
+        missing = [name for name in kinds if name not in values]
+        if missing:
+            raise RuleInputError(f"the rule needs attribute {missing[0]!r}, which was not given")
+        scalars = {name: _scalar(values[name], kind) for name, kind in kinds.items()}
+        return _truth(number_lists, scalars) is True
+
+    return matches
+
+
+def _numeric_members(condition: Condition, kinds: Mapping[str, Kind]) -> Condition:
+    """Number lists as floats, so membership compares as the masks do."""
+    if isinstance(condition, Not):
+        return Not(_numeric_members(condition.operand, kinds))
+    if isinstance(condition, And | Or):
+        return type(condition)(tuple(_numeric_members(c, kinds) for c in condition.operands))
+    if isinstance(condition, Member) and kinds[condition.attribute] != "text":
+        values = tuple(float(v) for v in condition.values or ())
+        return Member(condition.attribute, values, None, condition.negated, condition.position)
+    return condition

@@ -52,7 +52,7 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from alliance.errors import AllianceError
+from alliance.errors import RuleInputError, RuleSyntaxError
 
 __all__ = [
     "ACTIONS",
@@ -94,30 +94,6 @@ _OPS: tuple[Op, ...] = ("<=", ">=", "==", "!=", "<", ">")
 _KINDS: tuple[Kind, ...] = ("number", "text", "flag")
 _ACTION_BY_NAME: Mapping[str, Action] = {action: action for action in ACTIONS}
 _OP_BY_TEXT: Mapping[str, Op] = {op: op for op in _OPS}
-
-
-class RuleSyntaxError(AllianceError, ValueError):
-    """A rule that cannot be read or does not fit its registry.
-
-    Attributes:
-        text: The rule text as given.
-        position: 0-based character offset of the offending token.
-        reason: What was wrong, in plain words.
-    """
-
-    def __init__(self, text: str, position: int, reason: str) -> None:
-        self.text = text
-        self.position = position
-        self.reason = reason
-        shown = text if len(text) <= 80 else text[:77] + "..."
-        super().__init__(f"rule {shown!r}: at position {position}: {reason}")
-
-    def __reduce__(self) -> tuple[type[RuleSyntaxError], tuple[str, int, str]]:
-        return type(self), (self.text, self.position, self.reason)
-
-
-class RuleInputError(AllianceError, ValueError):
-    """Columns handed to a compiled rule that do not fit it (absent, wrong length or type)."""
 
 
 # --- the tree -------------------------------------------------------------------------------
@@ -513,7 +489,7 @@ def parse_rule(text: str) -> Rule:
         >>> parse_rule("review if __import__('os')")
         Traceback (most recent call last):
         ...
-        alliance.risk._language.RuleSyntaxError: rule "review if __import__('os')": at position 10: expected a condition such as ':attribute: > 5', found '__import__'
+        alliance.errors.RuleSyntaxError: rule "review if __import__('os')": at position 10: expected a condition such as ':attribute: > 5', found '__import__'
     """  # noqa: E501
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")

@@ -37,6 +37,7 @@ from alliance._schedules import PayoutSchedule
 from alliance._tables import Lines, Orders, Partners, Reversals
 from alliance.commission import Adjustment, CommissionTable, ContractBook, close_period
 from alliance.errors import CurrencyMismatch, DataError, Problem, SettlementError
+from alliance.risk._decisions import Decisions
 from alliance.settlement._ledger import (
     Entry,
     EntryKind,
@@ -256,7 +257,7 @@ def settle(
     reversals: Reversals | None = None,
     fx: FxRates | None = None,
     partners: Partners | None = None,
-    decisions: Mapping[str, Action] | None = None,
+    decisions: Mapping[str, Action] | Decisions | None = None,
     store: Store | None = None,
     adjustments: Iterable[Adjustment] | None = None,
     schedule: PayoutSchedule | None = None,
@@ -278,8 +279,10 @@ def settle(
             taken in proportion to the order (or line) amount reversed.
         fx: Rates, for partners paid in another currency than their contract's.
         partners: Partners, for their payout currency.
-        decisions: Risk decisions by order id: ``review`` holds the order's commission,
-            ``block`` rejects it (voided), ``allow`` (the default) lets it through.
+        decisions: Risk decisions: what `risk.screen` returned (an order takes the stricter
+            of its own and its partner's action), or a mapping of order id to action.
+            ``review`` holds the order's commission, ``block`` rejects it (voided),
+            ``allow`` (the default) lets it through.
         store: The ledger so far; none means a first settlement.
         adjustments: Close adjustments (bonuses, guarantees, true-ups) for the period; by
             default `commission.close_period` is run for it.
@@ -376,10 +379,13 @@ def _settle(
 _ACTIONS = ("allow", "review", "block")
 
 
-def _checked_decisions(decisions: Mapping[str, Action] | None) -> dict[str, Action]:
+def _checked_decisions(decisions: Mapping[str, Action] | Decisions | None) -> dict[str, Action]:
     """Risk decisions by order id, each one of the known actions."""
     if decisions is None:
         return {}
+    if isinstance(decisions, Decisions):
+        held: dict[str, Action] = dict(decisions.for_settlement())
+        return held
     if not isinstance(decisions, Mapping):
         raise TypeError(f"decisions must map order ids to actions, got {type(decisions).__name__}")
     bad = {str(k): v for k, v in decisions.items() if v not in _ACTIONS}

@@ -1,0 +1,60 @@
+"""Private helpers shared by the check modules: parameter types, evidence, partner ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Annotated, TypeVar
+
+import numpy as np
+from pydantic import Field
+
+from alliance.risk._frame import Frame
+from alliance.risk._windows import HOUR, IntArray, ObjArray
+
+_T = TypeVar("_T")
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+DAY = 24 * HOUR
+
+#: How many distinct values a stream remembers the verdict of before it starts afresh.
+_CACHE_LIMIT = 65_536
+
+
+def _memo(cache: dict[str, _T], key: str, compute: Callable[[str], _T]) -> _T:
+    """``compute(key)``, remembered in a bounded cache (cleared when full)."""
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    value = compute(key)
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _tuples(items: Iterable[tuple[str, ...]]) -> ObjArray:
+    """An object array holding one tuple per element."""
+    listed = list(items)
+    out = np.empty(len(listed), dtype=object)
+    for position, item in enumerate(listed):
+        out[position] = item
+    return out
+
+
+def _click_partners(frame: Frame, rows: IntArray) -> ObjArray:
+    partners: ObjArray = frame.partner_ids[frame.click_partner[rows]]
+    return partners
+
+
+def _order_partners(frame: Frame, rows: IntArray) -> ObjArray:
+    """Partner id of some orders (``None`` where the order is credited to no partner)."""
+    names: ObjArray = np.append(frame.partner_ids, np.array([None], dtype=object))
+    partners: ObjArray = names[frame.order_partner[rows]]
+    return partners
+
+
+def _evidence(*columns: list[str]) -> list[tuple[str, ...]]:
+    return list(zip(*columns, strict=True))
