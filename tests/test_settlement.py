@@ -286,6 +286,46 @@ def test_risk_review_holds_and_block_rejects() -> None:
     )
 
 
+def test_screening_decisions_hold_and_reject_through_settle() -> None:
+    from alliance import risk
+
+    placed = al.Orders.from_records(
+        [
+            # o1 comes 4 s after its click: injection, blocked; o2 bought with the partner's own
+            # e-mail: self-referral, blocked, and the partner held, so o3 waits for review.
+            {"order_id": "o1", "ts": "2026-01-05T10:00:04Z", "amount": "100.00",
+             "currency": "USD", "partner_id": "kol", "visitor_id": "v1"},
+            {"order_id": "o2", "ts": "2026-01-06T10:00:00Z", "amount": "100.00",
+             "currency": "USD", "partner_id": "kol", "email_hash": "own"},
+            {"order_id": "o3", "ts": "2026-01-07T10:00:00Z", "amount": "100.00",
+             "currency": "USD", "partner_id": "kol"},
+        ]
+    )  # fmt: skip
+    clicks = al.Clicks.from_records(
+        [{"click_id": "c1", "ts": "2026-01-05T10:00:00Z", "partner_id": "kol", "visitor_id": "v1"}]
+    )
+    partners = al.Partners.from_records([{"partner_id": "kol", "email_hash": "own"}])
+    decisions = risk.screen(orders=placed, clicks=clicks, partners=partners)
+    # The partner's own reason (self-referral) does not hold its other orders by default.
+    assert decisions.for_settlement() == {"o1": "block", "o2": "block"}
+    held = risk.screen(
+        orders=placed,
+        clicks=clicks,
+        partners=partners,
+        policy=risk.Policy.default(partner_spares_orders=()),
+    )
+    assert held.for_settlement() == {"o1": "block", "o2": "block", "o3": "review"}
+    contracts = book(hold_days=0)
+    table = cm.compute(placed, contracts)
+    statement = st.settle(table, book=contracts, period=month(1), decisions=held).statements[0]
+    # o1 and o2 are rejected (20.00 voided); o3 waits for review; nothing is approved.
+    assert (statement.approved, statement.voided, statement.paid) == (
+        usd("0.00"),
+        usd("20.00"),
+        usd("0.00"),
+    )
+
+
 @pytest.mark.parametrize(
     ("row", "error", "match"),
     [
