@@ -12,11 +12,24 @@ import math
 from collections import deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from alliance.risk._flags import REASONS, Flag
 
-__all__ = ["ClickEvent", "OrderEvent", "Stream", "StreamContext", "TrailingWindow", "flag"]
+__all__ = [
+    "NO_EXTRAS",
+    "ClickEvent",
+    "OrderEvent",
+    "Stream",
+    "StreamContext",
+    "TrailingWindow",
+    "flag",
+]
+
+
+#: The extra columns of an event that has none (shared, read-only).
+NO_EXTRAS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -31,7 +44,7 @@ class ClickEvent:
     device_id: str | None = None
     user_agent: str | None = None
     country: str | None = None
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=lambda: NO_EXTRAS)
 
 
 @dataclass(slots=True)
@@ -57,7 +70,7 @@ class OrderEvent:
     device_id: str | None = None
     payment_fingerprint: str | None = None
     email_hash: str | None = None
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=lambda: NO_EXTRAS)
     won: ClickEvent | None = None
     before_won: ClickEvent | None = None
     ctit: float = math.nan

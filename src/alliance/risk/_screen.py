@@ -205,12 +205,12 @@ def _won_by_discarded(frame: Frame, click_decisions: Decisions) -> Flags:
     stopped = np.isin(click_decisions["action"], ["discard_click", "block"])
     if not stopped.any():
         return Flags.empty()
-    discarded = np.zeros(frame.click_count, dtype=bool)
-    click_codes, click_categories = column_codes(frame.clicks, "click_id")
-    wanted = np.isin(click_categories.astype(str), click_decisions["id"][stopped].astype(str))
-    discarded[np.flatnonzero(wanted[np.maximum(click_codes, 0)] & (click_codes >= 0))] = True
+    # Only winning clicks matter: look their ids up, not every click's.
+    stopped_ids = frozenset(click_decisions["id"][stopped].tolist())
     won = frame.winning_click
-    rows = np.flatnonzero((won >= 0) & discarded[np.maximum(won, 0)])
+    winners = np.flatnonzero(won >= 0)
+    hit = [click in stopped_ids for click in frame.click_ids(won[winners]).tolist()]
+    rows = winners[np.array(hit, dtype=bool)] if winners.size else winners
     return Flags.of(
         "order",
         frame.order_ids(rows),

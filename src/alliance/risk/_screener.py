@@ -11,7 +11,14 @@ from alliance._tables import Partners
 from alliance.risk._check_identity import normalise_email
 from alliance.risk._compile import _attributes, compile_one
 from alliance.risk._decisions import Decision, decide
-from alliance.risk._events import ClickEvent, OrderEvent, Stream, StreamContext, flag
+from alliance.risk._events import (
+    NO_EXTRAS,
+    ClickEvent,
+    OrderEvent,
+    Stream,
+    StreamContext,
+    flag,
+)
 from alliance.risk._features import FeatureStream, registry
 from alliance.risk._flags import Flag
 from alliance.risk._policy import (
@@ -118,7 +125,7 @@ class Screener:
         policy: Policy | None = None,
         *,
         partners: Partners | None = None,
-        sweep_every: int = 10_000,
+        sweep_every: int = 100_000,
     ) -> None:
         if policy is None:
             policy = Policy.default()
@@ -168,16 +175,18 @@ class Screener:
             self.sweep()
 
     @staticmethod
-    def _record(value: Any, model: type[Any], fields: frozenset[str]) -> tuple[Any, dict[str, Any]]:
+    def _record(
+        value: Any, model: type[Any], fields: frozenset[str]
+    ) -> tuple[Any, Mapping[str, Any]]:
         if isinstance(value, model):
-            return value, {}
+            return value, NO_EXTRAS
         if not isinstance(value, Mapping):
             raise TypeError(
                 f"expected an al.{model.__name__} or a mapping, got {type(value).__name__}"
             )
         known = {k: v for k, v in value.items() if k in fields}
         extras = {k: v for k, v in value.items() if k not in fields}
-        return model.model_validate(known), extras
+        return model.model_validate(known), extras or NO_EXTRAS
 
     def _allowlisted(self, event: Any, fields: tuple[str, ...]) -> bool:
         if not self._allow:
