@@ -154,22 +154,26 @@ class TrailingWindow:
         [(1, 1), (2, 2), (2, 2), (2, 1)]
     """
 
-    __slots__ = ("_keys", "width")
+    __slots__ = ("_keys", "_values", "width")
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self._keys: dict[Hashable, tuple[deque[tuple[int, Hashable]], dict[Hashable, int]]] = {}
+        # key -> the events in its window, and the count of each value among them (made on
+        # the first value: a window that only counts keeps one container per key, which
+        # keeps the garbage collector's work down in a long-running service).
+        self._keys: dict[Hashable, deque[tuple[int, Hashable]]] = {}
+        self._values: dict[Hashable, dict[Hashable, int]] = {}
 
     def add(self, key: Hashable, ts: int, value: Hashable = None) -> tuple[int, int]:
         """Add an event; return the events and distinct non-missing values in its window."""
-        slot = self._keys.get(key)
-        if slot is None:
-            slot = self._keys[key] = (deque(), {})
-        events, values = slot
+        events = self._keys.get(key)
+        if events is None:
+            events = self._keys[key] = deque()
+        values = self._values.get(key)
         limit = ts - self.width
         while events and events[0][0] <= limit:
             _, old = events.popleft()
-            if old is not None:
+            if old is not None and values is not None:
                 left = values[old] - 1
                 if left:
                     values[old] = left
@@ -177,15 +181,18 @@ class TrailingWindow:
                     del values[old]
         events.append((ts, value))
         if value is not None:
+            if values is None:
+                values = self._values[key] = {}
             values[value] = values.get(value, 0) + 1
-        return len(events), len(values)
+        return len(events), 0 if values is None else len(values)
 
     def sweep(self, now: int) -> None:
         """Drop the keys whose last event is out of every window from ``now`` on."""
         limit = now - self.width
-        stale = [key for key, (events, _) in self._keys.items() if events[-1][0] <= limit]
+        stale = [key for key, events in self._keys.items() if events[-1][0] <= limit]
         for key in stale:
             del self._keys[key]
+            self._values.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._keys)
