@@ -452,6 +452,13 @@ def test_reversal_spike_by_hand_daily() -> None:
     assert flag.threshold == 1.2
     assert flag.peer == pytest.approx(7.5 / 24, rel=1e-12)  # (3 x 0.5 + 3 x 2) / 24 orders
     assert flag.evidence == ("2026-07-06",)
+    # Two partners charted: past a family of one, the interval grows by ln(2 / 1) / (2 x 0.5)
+    # = 0.6931 to 1.8931, over A's 1.5.
+    wider = ReversalOutlier(h=1.2, min_expected_reversals=0.1, family=1)
+    assert len(wider(orders=orders, reversals=reversals)) == 0
+    lower = ReversalOutlier(h=1.2 - math.log(2) + 0.01, min_expected_reversals=0.1, family=1)
+    (again,) = lower(orders=orders, reversals=reversals)
+    assert again.threshold == pytest.approx(1.21, rel=1e-12)
 
 
 SPARSE = {

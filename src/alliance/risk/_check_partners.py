@@ -10,6 +10,7 @@ id and ``partner_id``.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -375,7 +376,9 @@ class ReversalOutlier(Check):
         min_peers: Peers needed for ``reversal_rate_high`` (default 5).
         method: ``"cusum"`` (default) or ``"ewma"``.
         k: CUSUM allowance, in sigmas (default 0.5).
-        h: CUSUM decision interval, in sigmas (default 5).
+        h: CUSUM decision interval, in sigmas (default 5), for up to ``family`` partners
+            charted; with ``n`` more, ``h + ln(n / family) / (2 k)``.
+        family: Partners charted before the CUSUM interval starts to grow (default 100).
         lam: EWMA weight lambda (default 0.2).
         L: EWMA limit width, in standard deviations of the EWMA (default 3).
         min_expected_reversals: Reversed orders a period of the chart should expect at the
@@ -394,6 +397,7 @@ class ReversalOutlier(Check):
     method: Literal["cusum", "ewma"] = "cusum"
     k: float = Field(default=0.5, ge=0)
     h: float = Field(default=5.0, gt=0)
+    family: int = Field(default=100, ge=1)
     lam: float = Field(default=0.2, gt=0, le=1)
     L: float = Field(default=3.0, gt=0)
     min_expected_reversals: float = Field(default=1.0, gt=0)
@@ -489,8 +493,13 @@ class ReversalOutlier(Check):
         residual = np.full(shape, np.nan)
         residual[seen] = (hits[seen] - expected[seen]) / np.sqrt(variance[seen])
         if self.method == "cusum":
-            statistic, alarm = cusum(residual, target=0.0, sigma=1.0, k=self.k, h=self.h)
-            threshold = self.h
+            # More partners charted, more chances of a false alarm: the interval grows by
+            # ln(n / family) past ``family`` charts, which keeps the expected number of false
+            # alarms over the programme about level (a chart's false-alarm run length grows
+            # about as exp(2 k h)).
+            h = self.h + max(0.0, math.log(candidates.size / self.family)) / (2 * self.k or 1.0)
+            statistic, alarm = cusum(residual, target=0.0, sigma=1.0, k=self.k, h=h)
+            threshold = h
         else:
             level, limit, alarm = ewma(residual, target=0.0, sigma=1.0, lam=self.lam, L=self.L)
             with np.errstate(invalid="ignore", divide="ignore"):
