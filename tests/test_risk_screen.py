@@ -20,6 +20,7 @@ from alliance.risk._events import TrailingWindow
 from alliance.risk._windows import (
     joint_codes,
     last_at_or_before,
+    shared_codes,
     trailing_count,
     trailing_distinct,
 )
@@ -445,3 +446,34 @@ def test_an_allow_rule_overrides_every_other_reason_in_batch_and_stream() -> Non
 
 def decision_tuple(decision: risk.Decision) -> tuple[str, bool, tuple[str, ...]]:
     return decision.action, decision.allowlisted, decision.codes
+
+
+words = st.sampled_from(["a", "bb", "ccc", "d", "eeeeee", "zz"])
+encoded = st.lists(words, max_size=5, unique=True).flatmap(
+    lambda cats: st.tuples(
+        st.lists(st.integers(-1, len(cats) - 1), max_size=8), st.just(sorted(cats))
+    )
+)
+
+
+@given(st.lists(encoded, min_size=1, max_size=3))
+def test_shared_and_joint_codes_keep_equality_of_words(columns: list[Any]) -> None:
+    arrays = [
+        (np.array(codes, dtype=np.int64), np.array(cats, dtype=object)) for codes, cats in columns
+    ]
+    words_of = [[None if c < 0 else cats[c] for c in codes] for codes, cats in columns]
+    joint, vocabulary = joint_codes(*arrays)
+    assert vocabulary.tolist() == sorted({w for _, cats in columns for w in cats})
+    for codes, decoded in zip(joint, words_of, strict=True):
+        assert [None if c < 0 else vocabulary[c] for c in codes.tolist()] == decoded
+    shared = shared_codes(*arrays)
+    pairs = [
+        (word, code)
+        for decoded, codes in zip(words_of, shared, strict=True)
+        for word, code in zip(decoded, codes.tolist(), strict=True)
+    ]
+    for word, code in pairs:
+        assert (word is None) == (code < 0)
+        for other, other_code in pairs:
+            if word is not None and other is not None:
+                assert (word == other) == (code == other_code)

@@ -27,7 +27,7 @@ from alliance.risk._check_common import (
 from alliance.risk._events import ClickEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame, column_codes
-from alliance.risk._windows import SECOND, IntArray, ObjArray, pair_key
+from alliance.risk._windows import SECOND, IntArray, ObjArray, pair_key, rows_of_busy_keys
 
 __all__ = ["BotTiming"]
 
@@ -134,6 +134,18 @@ def _sorted_runs(key: IntArray, ts: IntArray) -> tuple[npt.NDArray[np.intp], Int
     return order, positions - start
 
 
+def _shared_instants(ts: IntArray) -> npt.NDArray[np.intp]:
+    """Rows whose instant another row has too (in row order): the only ones that can tie."""
+    if ts.size and not bool(np.all(ts[1:] >= ts[:-1])):
+        order = np.argsort(ts, kind="stable")
+        return np.sort(order[_shared_instants(ts[order])])
+    tie = np.zeros(ts.size, dtype=bool)
+    same = ts[1:] == ts[:-1]
+    tie[1:] |= same
+    tie[:-1] |= same
+    return np.flatnonzero(tie)
+
+
 class BotTiming(Check):
     """Bots: bot user agents, clicks at machine-regular intervals, identical timestamps.
 
@@ -209,12 +221,16 @@ class BotTiming(Check):
         )
 
     def _intervals(self, frame: Frame, device: IntArray) -> Flags:
-        ts = frame.click_ts
-        key = pair_key(device, frame.click_partner)
-        order, offset = _sorted_runs(key, ts)
-        t = ts[order]
+        # Only devices with min_events clicks in all can have that many for one partner.
+        busy = rows_of_busy_keys(device, self.min_events - 1)
+        ts = frame.click_ts[busy]
+        key = pair_key(device[busy], frame.click_partner[busy])
+        local, offset = _sorted_runs(key, ts)
+        order = busy[local]  # rows in (key, time, row) order
+        t = ts[local]
+        key = key[local]
         span = self.min_events - 1
-        last = np.flatnonzero((key[order] >= 0) & (offset >= span))
+        last = np.flatnonzero((key >= 0) & (offset >= span))
         last = last[t[last - span] > t[last] - self._window_us]
         gaps = np.zeros(t.size)
         gaps[1:] = (t[1:] - t[:-1]) / 1e6
@@ -233,23 +249,28 @@ class BotTiming(Check):
         regular = cv < self.max_cv
         last, cv = last[regular], cv[regular]
         rows = order[last]
-        ids = frame.click_ids(order)
+        earlier = frame.click_ids(order[(last[:, None] + np.arange(-span, 0)).ravel()])
         return Flags.of(
             "click",
             frame.click_ids(rows),
             "regular_intervals",
             observed=cv,
             threshold=self.max_cv,
-            evidence=_tuples(tuple(ids[p - span : p].tolist()) for p in last.tolist()),
+            evidence=_tuples(
+                tuple(earlier[i * span : (i + 1) * span].tolist()) for i in range(last.size)
+            ),
             partner_id=_click_partners(frame, rows),
         )
 
     def _identical(self, frame: Frame, device: IntArray, devices: int, ip: IntArray) -> Flags:
-        ts = frame.click_ts
         identity = np.where(device >= 0, device, np.where(ip >= 0, devices + ip, -1))
-        key = pair_key(identity, frame.click_partner)
-        order = np.lexsort((ts, key)).astype(np.intp)
-        k, t = key[order], ts[order]
+        busy = _shared_instants(frame.click_ts)
+        busy = busy[rows_of_busy_keys(identity[busy], 1)]
+        ts = frame.click_ts[busy]
+        key = pair_key(identity[busy], frame.click_partner[busy])
+        local = np.lexsort((ts, key)).astype(np.intp)
+        order = busy[local]
+        k, t = key[local], ts[local]
         positions = np.arange(k.size, dtype=np.int64)
         first = np.ones(k.size, dtype=bool)
         first[1:] = (k[1:] != k[:-1]) | (t[1:] != t[:-1])

@@ -33,7 +33,7 @@ from alliance.risk._events import (
 )
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame, column_codes
-from alliance.risk._windows import HOUR, IntArray, pair_key, trailing_count
+from alliance.risk._windows import HOUR, IntArray, pair_key, rows_of_busy_keys, trailing_count
 
 __all__ = ["ClickHijack", "ClickInjection", "ClickSpam"]
 
@@ -283,8 +283,9 @@ class ClickSpam(Check):
         partner, ts = frame.click_partner, frame.click_ts
         device, devices = column_codes(frame.clicks, "device_id")
         ip, ips = column_codes(frame.clicks, "ip")
-        by_device = trailing_count(pair_key(device, partner), ts, HOUR)
-        by_ip = trailing_count(pair_key(ip, partner), ts, HOUR)
+        limit = self.max_clicks_per_hour
+        by_device = _busy_count(device, partner, ts, limit)
+        by_ip = _busy_count(ip, partner, ts, limit)
         count = np.maximum(by_device, by_ip)
         rows = np.flatnonzero(count > self.max_clicks_per_hour)
         use_device = by_device[rows] >= by_ip[rows]
@@ -304,6 +305,17 @@ class ClickSpam(Check):
     def stream(self, context: StreamContext) -> Stream:
         """The streaming form: two trailing-hour windows, by device and by IP address."""
         return _ClickSpamStream(self.max_clicks_per_hour)
+
+
+def _busy_count(key: IntArray, partner: IntArray, ts: IntArray, limit: int) -> IntArray:
+    """Trailing-hour counts per key and partner, for keys with more than ``limit`` clicks.
+
+    The others read 0: no hour of theirs can pass the limit.
+    """
+    counts = np.zeros(key.size, dtype=np.int64)
+    rows = rows_of_busy_keys(key, limit)
+    counts[rows] = trailing_count(pair_key(key[rows], partner[rows]), ts[rows], HOUR)
+    return counts
 
 
 class _ClickSpamStream(Stream):

@@ -22,6 +22,7 @@ from alliance.risk._windows import (
     joint_codes,
     last_at_or_before,
     pair_key,
+    shared_codes,
     text_codes,
 )
 
@@ -152,8 +153,7 @@ class Frame:
             tables.append(self.clicks)
         if partners:
             tables.append(self.partners)
-        codes, _ = joint_codes(*(column_codes(t, name) for t in tables))
-        return codes
+        return shared_codes(*(column_codes(t, name) for t in tables))
 
     @cached_property
     def _visitors(self) -> list[IntArray]:
@@ -295,17 +295,17 @@ class Frame:
         Only a click less than the look-back before the order can win it.
         """
         span = self.partner_ids.size
-        click_key = np.where(
-            (self.click_visitor >= 0) & (self.click_partner >= 0),
-            self.click_visitor * span + self.click_partner,
-            -1,
-        )
+        rows = self.buyers_clicks
+        visitor, partner = self.click_visitor[rows], self.click_partner[rows]
+        click_key = np.where((visitor >= 0) & (partner >= 0), visitor * span + partner, -1)
         order_key = np.where(
             (self.order_visitor >= 0) & (self.order_partner >= 0),
             self.order_visitor * span + self.order_partner,
             -1,
         )
-        won = last_at_or_before(click_key, self.click_ts, order_key, self.order_ts)
+        found = last_at_or_before(click_key, self.click_ts[rows], order_key, self.order_ts)
+        won = np.full(found.size, -1, dtype=np.int64)
+        won[found >= 0] = rows[found[found >= 0]]
         stale = won >= 0
         stale[stale] = self.click_ts[won[stale]] <= self.order_ts[stale] - self.lookback_us
         won[stale] = -1
@@ -321,13 +321,30 @@ class Frame:
         return seconds
 
     @cached_property
+    def buyers_clicks(self) -> npt.NDArray[np.intp]:
+        """Rows of the clicks whose visitor placed an order: the only ones that can win one."""
+        visitor = self.click_visitor
+        if self.order_count == 0 or visitor.size == 0:
+            return np.empty(0, dtype=np.intp)
+        buyers = self.order_visitor[self.order_visitor >= 0]
+        size = int(max(visitor.max(initial=-1), buyers.max(initial=-1))) + 2
+        bought = np.zeros(size, dtype=bool)
+        bought[buyers] = True
+        return np.flatnonzero((visitor >= 0) & bought[np.maximum(visitor, 0)])
+
+    @cached_property
     def click_before_other_partner(self) -> IntArray:
-        """Per click, the visitor's last earlier click of another partner (-1 none)."""
-        size = self.click_count
-        out = np.full(size, -1, dtype=np.int64)
+        """Per click, the visitor's last earlier click of another partner (-1 none).
+
+        Only the clicks of visitors who ordered are looked at (the others can win nothing):
+        the rest read -1.
+        """
+        out = np.full(self.click_count, -1, dtype=np.int64)
+        rows = self.buyers_clicks
+        size = rows.size
         if size == 0:
             return out
-        order = np.lexsort((self.click_ts, self.click_visitor))
+        order = rows[np.lexsort((self.click_ts[rows], self.click_visitor[rows]))]
         visitor = self.click_visitor[order]
         partner = self.click_partner[order]
         new_run = np.ones(size, dtype=bool)

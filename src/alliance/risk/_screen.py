@@ -79,8 +79,8 @@ def screen(
     flags = Flags.concat(parts)
     allowed = _Allowlist(frame, policy)
     clicks_only = flags.where(subject="click")
-    click_decisions = Decisions.build(clicks_only, policy, allowlisted=allowed.flagged(clicks_only))
-    flags = Flags.concat([flags, _won_by_discarded(frame, click_decisions)])
+    stopped = _stopped_clicks(clicks_only, policy, allowed.flagged(clicks_only))
+    flags = Flags.concat([flags, _won_by_discarded(frame, stopped)])
     order_flags = flags.where(subject="order")
     counted = order_flags.take(~np.isin(order_flags["code"], list(policy.partner_share_ignores)))
     order_decisions = Decisions.build(counted, policy, allowlisted=allowed.flagged(counted))
@@ -198,15 +198,34 @@ def rule_flags(frame: Frame, policy: Policy) -> Flags:
     return Flags.concat(parts)
 
 
-def _won_by_discarded(frame: Frame, click_decisions: Decisions) -> Flags:
+def _stopped_clicks(
+    flags: Flags, policy: Policy, allowlisted: npt.NDArray[np.bool_]
+) -> frozenset[str]:
+    """Ids of the clicks a decision would discard or block (what `Decisions.build` decides).
+
+    A click is stopped when one of its reasons discards or blocks it and neither an allowlist
+    nor an ``allow`` rule names it; the score can only raise a click to review.
+    """
+    if not len(flags):
+        return frozenset()
+    codes = flags["code"]
+    stopping = [
+        code
+        for code in np.unique(codes.astype(str)).tolist()
+        if STRICTNESS[policy.action_of(code)] >= STRICTNESS["discard_click"]
+    ]
+    ids = flags["id"]
+    spared = set(ids[allowlisted].tolist())
+    if policy.allow_rules:
+        spared |= set(ids[np.isin(codes, list(policy.allow_rules))].tolist())
+    return frozenset(ids[np.isin(codes, stopping)].tolist()) - spared
+
+
+def _won_by_discarded(frame: Frame, stopped_ids: frozenset[str]) -> Flags:
     """Orders whose winning click was discarded (or blocked)."""
-    if frame.order_count == 0 or len(click_decisions) == 0:
-        return Flags.empty()
-    stopped = np.isin(click_decisions["action"], ["discard_click", "block"])
-    if not stopped.any():
+    if frame.order_count == 0 or not stopped_ids:
         return Flags.empty()
     # Only winning clicks matter: look their ids up, not every click's.
-    stopped_ids = frozenset(click_decisions["id"][stopped].tolist())
     won = frame.winning_click
     winners = np.flatnonzero(won >= 0)
     hit = [click in stopped_ids for click in frame.click_ids(won[winners]).tolist()]
