@@ -392,7 +392,7 @@ def shared_codes(*columns: tuple[npt.NDArray[np.integer[Any]], ObjArray]) -> lis
     big = columns[largest][1]
     code_of: dict[Any, int] = {}
     if small_words:
-        wanted = np.fromiter((w in small_words for w in big.tolist()), np.bool_, big.size)
+        wanted = np.fromiter(map(small_words.__contains__, big.tolist()), np.bool_, big.size)
         found = np.flatnonzero(wanted)
         code_of = dict(zip(big[found].tolist(), found.tolist(), strict=True))
         for word in sorted(small_words - code_of.keys(), key=str):
