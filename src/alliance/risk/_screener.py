@@ -85,6 +85,16 @@ class _RuleSet:
             else None
         )
 
+    def matched(
+        self, subject: Any, id: str, partner_id: str | None, values: Mapping[str, Any]
+    ) -> list[Flag]:
+        """A flag per rule the event's features match."""
+        return [
+            Flag(subject, id, name, "rules", 1.0, 1.0, float("nan"), (text,), partner_id)
+            for name, text, matches in self.rules
+            if matches(values)
+        ]
+
 
 class Screener:
     """Screen clicks and orders one at a time, as a service sees them.
@@ -220,14 +230,9 @@ class Screener:
         flags: list[Flag] = []
         for stream in self._streams:
             flags += stream.click(event)
-        rules = self._click_rules
-        if rules.features is not None:
-            values = rules.features.click(event)
-            for name, text, matches in rules.rules:
-                if matches(values):
-                    flags.append(
-                        self._rule_flag("click", event.click_id, name, text, event.partner_id)
-                    )
+        if self._click_rules.features is not None:
+            values = self._click_rules.features.click(event)
+            flags += self._click_rules.matched("click", event.click_id, event.partner_id, values)
         listed = self._allowlisted(event, (*CLICK_ALLOW_FIELDS, "partner_id"))
         decision = decide(
             "click",
@@ -291,14 +296,9 @@ class Screener:
         flags: list[Flag] = []
         for stream in self._streams:
             flags += stream.order(event)
-        rules = self._order_rules
-        if rules.features is not None:
-            values = rules.features.order(event)
-            for name, text, matches in rules.rules:
-                if matches(values):
-                    flags.append(
-                        self._rule_flag("order", event.order_id, name, text, event.partner_id)
-                    )
+        if self._order_rules.features is not None:
+            values = self._order_rules.features.order(event)
+            flags += self._order_rules.matched("order", event.order_id, event.partner_id, values)
         if discarded and event.won is not None:
             flags.append(
                 flag(
@@ -320,10 +320,6 @@ class Screener:
             partner_id=event.partner_id,
             allowlisted=listed,
         )
-
-    @staticmethod
-    def _rule_flag(subject: Any, id: str, name: str, text: str, partner_id: str | None) -> Flag:
-        return Flag(subject, id, name, "rules", 1.0, 1.0, float("nan"), (text,), partner_id)
 
     def sweep(self) -> None:
         """Drop state that no later event can need (done every ``sweep_every`` events)."""
