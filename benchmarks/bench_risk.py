@@ -33,7 +33,7 @@ time; it is reported in a row of its own, which is not a baseline.
   (``to_models``) outside the time. Each call is timed on its own; the ``median s`` column is
   the sum over the events (the median of the runs), so rows/s is events per second and the
   target is judged on the mean. The note adds the median, p99 and worst call of the last run:
-  a sweep of expired state (every 10,000 events) and Python's garbage collections fall inside
+  a sweep of expired state (every 100,000 events) and Python's garbage collections fall inside
   some calls, and the note says how long the full (generation-2) collections took. A fresh
   screener per run, built outside the time; before each run the heap is collected and frozen
   (`gc.freeze`), so that the pre-built events, which a service would receive one at a time,
