@@ -69,6 +69,32 @@ def _context(partners: Partners | None, lookback_us: int) -> StreamContext:
     )
 
 
+#: A click as a plain tuple: the fields of `ClickEvent` in order, extras ``None`` when empty.
+_Packed = tuple[Any, ...]
+
+
+def _packed(event: ClickEvent) -> _Packed:
+    extras = None if event.extras is NO_EXTRAS else event.extras
+    return (
+        event.click_id,
+        event.ts,
+        event.partner_id,
+        event.visitor_id,
+        event.ip,
+        event.device_id,
+        event.user_agent,
+        event.country,
+        extras,
+    )
+
+
+def _unpacked(packed: _Packed) -> ClickEvent:
+    event = ClickEvent(*packed[:8])
+    if packed[8] is not None:
+        event.extras = packed[8]
+    return event
+
+
 class _RuleSet:
     """The rules of one subject, evaluated on one event's features."""
 
@@ -162,11 +188,13 @@ class Screener:
         self._allow: dict[str, frozenset[str]] = {
             field: frozenset(values) for field, values in allow.items()
         }
+        # Clicks are kept as plain tuples (`_packed`): the collector stops tracking a tuple of
+        # strings and numbers, so a long-running screener's state costs it nothing.
         # (visitor, partner) -> (last click, the visitor's click of another partner before it,
         # whether the click was discarded)
-        self._last: dict[tuple[str, str], tuple[ClickEvent, ClickEvent | None, bool]] = {}
+        self._last: dict[tuple[str, str], tuple[_Packed, _Packed | None, bool]] = {}
         # visitor -> (partner of the current run, its last click, last click before the run)
-        self._runs: dict[str, tuple[str, ClickEvent, ClickEvent | None]] = {}
+        self._runs: dict[str, tuple[str, _Packed, _Packed | None]] = {}
         self._now: int | None = None
         self._events = 0
         self.sweep_every = sweep_every
@@ -244,18 +272,17 @@ class Screener:
         )
         visitor = event.visitor_id
         if visitor is not None:
+            packed = _packed(event)
             run = self._runs.get(visitor)
             if run is None:
                 before = None
-                self._runs[visitor] = (event.partner_id, event, None)
             elif run[0] == event.partner_id:
                 before = run[2]
-                self._runs[visitor] = (event.partner_id, event, run[2])
             else:
                 before = run[1]
-                self._runs[visitor] = (event.partner_id, event, run[1])
+            self._runs[visitor] = (event.partner_id, packed, before)
             discarded = STRICTNESS[decision.action] >= STRICTNESS["discard_click"]
-            self._last[(visitor, event.partner_id)] = (event, before, discarded)
+            self._last[(visitor, event.partner_id)] = (packed, before, discarded)
         return decision
 
     def order(self, order: Order | Mapping[str, Any]) -> Decision:
@@ -290,9 +317,11 @@ class Screener:
         discarded = False
         if record.visitor_id is not None and record.partner_id is not None:
             last = self._last.get((record.visitor_id, record.partner_id))
-            if last is not None and last[0].ts > ts - self.lookback_us:
-                event.won, event.before_won, discarded = last
-                event.ctit = (ts - last[0].ts) / 1e6
+            if last is not None and last[0][1] > ts - self.lookback_us:
+                won, before, discarded = last
+                event.won = _unpacked(won)
+                event.before_won = None if before is None else _unpacked(before)
+                event.ctit = (ts - won[1]) / 1e6
         flags: list[Flag] = []
         for stream in self._streams:
             flags += stream.order(event)
@@ -326,8 +355,8 @@ class Screener:
         if self._now is None:
             return
         limit = self._now - self.lookback_us
-        self._last = {k: v for k, v in self._last.items() if v[0].ts > limit}
-        self._runs = {k: v for k, v in self._runs.items() if v[1].ts > limit}
+        self._last = {k: v for k, v in self._last.items() if v[0][1] > limit}
+        self._runs = {k: v for k, v in self._runs.items() if v[1][1] > limit}
         for stream in self._streams:
             stream.sweep(self._now)
         for rules in (self._order_rules, self._click_rules):
