@@ -16,11 +16,12 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alliance.risk._check import Check
-from alliance.risk._check_common import DAY, _evidence, _order_partners
+from alliance.risk._check_common import _evidence, _order_partners
 from alliance.risk._events import OrderEvent, Stream, StreamContext, TrailingWindow, flag
+from alliance.risk._features import ORDER_KEYS, WINDOWS
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame, column_codes
-from alliance.risk._windows import HOUR, SECOND, Instants, IntArray, KeyGroup
+from alliance.risk._windows import SECOND, Instants, IntArray, KeyGroup
 
 __all__ = [
     "Brushing",
@@ -71,18 +72,9 @@ WindowKey: TypeAlias = Literal["ip", "card", "email", "device", "customer", "par
 DistinctOf: TypeAlias = Literal["card", "email", "ip", "device", "customer"]
 WindowName: TypeAlias = Literal["hourly", "daily", "weekly"]
 
-#: Width of each named window, in microseconds.
-WINDOWS: dict[str, int] = {"hourly": HOUR, "daily": DAY, "weekly": 7 * DAY}
-#: The orders column (and `OrderEvent` attribute) behind each window key.
-_FIELDS: dict[str, str] = {
-    "ip": "ip",
-    "card": "payment_fingerprint",
-    "email": "email_hash",
-    "device": "device_id",
-    "customer": "customer_id",
-    "partner": "partner_id",
-    "coupon": "coupon_code",
-}
+#: The orders column (and `OrderEvent` attribute) behind each window key: the rule language's
+#: order keys, but the visitor (a velocity limit is about who pays, not who browses).
+_FIELDS: dict[str, str] = {key: field for key, (field, _) in ORDER_KEYS.items() if key != "visitor"}
 _COUNTS = ("orders", "distinct")
 _DISTINCT_OF = ("card", "email", "ip", "device", "customer")
 
@@ -172,7 +164,7 @@ def _feature(
     instants: Instants,
     group: KeyGroup,
     count: str,
-    window: str,
+    window: WindowName,
     of: str | None,
 ) -> IntArray:
     width = WINDOWS[window]

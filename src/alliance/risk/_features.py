@@ -38,7 +38,15 @@ from alliance.risk._windows import (
     with_missing,
 )
 
-__all__ = ["FEATURES", "WINDOWS", "Feature", "FeatureStream", "batch_features", "registry"]
+__all__ = [
+    "FEATURES",
+    "ORDER_KEYS",
+    "WINDOWS",
+    "Feature",
+    "FeatureStream",
+    "batch_features",
+    "registry",
+]
 
 Window: TypeAlias = Literal["hourly", "daily", "weekly"]
 Subject: TypeAlias = Literal["order", "click"]
@@ -70,8 +78,8 @@ class Feature:
     value: str | None = None
 
 
-# Order fields: name in rules -> (OrderEvent attribute, Frame code property).
-_ORDER_KEYS: Mapping[str, tuple[str, str]] = {
+#: Order keys: name in rules -> (orders column and `OrderEvent` attribute, Frame codes).
+ORDER_KEYS: Mapping[str, tuple[str, str]] = {
     "ip": ("ip", "order_ip"),
     "card": ("payment_fingerprint", "order_card"),
     "email": ("email_hash", "order_email"),
@@ -113,7 +121,7 @@ def _features() -> dict[str, Feature]:
         found[feature.name] = feature
 
     for window in WINDOWS:
-        for key in _ORDER_KEYS:
+        for key in ORDER_KEYS:
             add(
                 Feature(
                     f"orders_per_{key}_{window}",
@@ -236,9 +244,9 @@ def _batch_feature(frame: Frame, feature: Feature) -> npt.NDArray[Any]:
     if feature.window is not None and feature.key is not None:
         width = WINDOWS[feature.window]
         if feature.subject == "order":
-            key = getattr(frame, _ORDER_KEYS[feature.key][1])
+            key = getattr(frame, ORDER_KEYS[feature.key][1])
             ts = frame.order_ts
-            value = None if feature.value is None else getattr(frame, _ORDER_KEYS[feature.value][1])
+            value = None if feature.value is None else getattr(frame, ORDER_KEYS[feature.value][1])
         else:
             key = _click_key(frame, feature.key)
             ts = frame.click_ts
@@ -320,9 +328,9 @@ class FeatureStream:
         out: dict[str, Any] = {}
         for feature in self.features:
             if feature.window is not None and feature.key is not None:
-                key = getattr(event, _ORDER_KEYS[feature.key][0])
+                key = getattr(event, ORDER_KEYS[feature.key][0])
                 value = (
-                    None if feature.value is None else getattr(event, _ORDER_KEYS[feature.value][0])
+                    None if feature.value is None else getattr(event, ORDER_KEYS[feature.value][0])
                 )
                 out[feature.name] = self._counted(feature, key, event.ts, value)
             else:
