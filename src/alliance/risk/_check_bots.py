@@ -20,9 +20,9 @@ from alliance.risk._check import Check
 from alliance.risk._check_common import (
     NonEmpty,
     Seconds,
-    _click_partners,
     _memo,
     _tuples,
+    event_flags,
 )
 from alliance.risk._events import ClickEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
@@ -210,14 +210,14 @@ class BotTiming(Check):
         codes, agents = column_codes(frame.clicks, "user_agent")
         markers = self._markers
         rows, verdicts = _category_verdicts(codes, agents, lambda ua: _bot_marker(ua, markers))
-        return Flags.of(
+        return event_flags(
+            frame,
             "click",
-            frame.click_ids(rows),
+            rows,
             "bot_user_agent",
             observed=1.0,
             threshold=1.0,
             evidence=_tuples((str(verdicts[c]),) for c in codes[rows].tolist()),
-            partner_id=_click_partners(frame, rows),
         )
 
     def _intervals(self, frame: Frame, device: IntArray) -> Flags:
@@ -250,16 +250,16 @@ class BotTiming(Check):
         last, cv = last[regular], cv[regular]
         rows = order[last]
         earlier = frame.click_ids(order[(last[:, None] + np.arange(-span, 0)).ravel()])
-        return Flags.of(
+        return event_flags(
+            frame,
             "click",
-            frame.click_ids(rows),
+            rows,
             "regular_intervals",
             observed=cv,
             threshold=self.max_cv,
             evidence=_tuples(
                 tuple(earlier[i * span : (i + 1) * span].tolist()) for i in range(last.size)
             ),
-            partner_id=_click_partners(frame, rows),
         )
 
     def _identical(self, frame: Frame, device: IntArray, devices: int, ip: IntArray) -> Flags:
@@ -278,14 +278,14 @@ class BotTiming(Check):
         sharing = positions - start + 1
         hit = np.flatnonzero((k >= 0) & (sharing >= 2))
         rows = order[hit]
-        return Flags.of(
+        return event_flags(
+            frame,
             "click",
-            frame.click_ids(rows),
+            rows,
             "identical_timestamps",
             observed=sharing[hit],
             threshold=2.0,
             evidence=_tuples((c,) for c in frame.click_ids(order[start[hit]]).tolist()),
-            partner_id=_click_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:

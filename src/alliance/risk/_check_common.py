@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import Field
 
+from alliance.risk._flags import Flags
 from alliance.risk._frame import Frame
 from alliance.risk._windows import HOUR, IntArray, ObjArray
 
@@ -58,3 +59,28 @@ def _order_partners(frame: Frame, rows: IntArray) -> ObjArray:
 
 def _evidence(*columns: list[str]) -> list[tuple[str, ...]]:
     return list(zip(*columns, strict=True))
+
+
+def event_flags(
+    frame: Frame,
+    subject: Literal["click", "order"],
+    rows: IntArray,
+    code: str,
+    **numbers: Any,
+) -> Flags:
+    """Flags of one reason code for some click or order rows, with their ids and partners.
+
+    Args:
+        frame: The encoded inputs.
+        subject: ``"click"`` or ``"order"``: what the rows are rows of.
+        rows: The flagged rows.
+        code: The reason code.
+        **numbers: ``observed``, ``threshold``, ``peer`` and ``evidence``, as for `Flags.of`.
+    """
+    if subject == "click":
+        return Flags.of(
+            "click", frame.click_ids(rows), code, partner_id=_click_partners(frame, rows), **numbers
+        )
+    return Flags.of(
+        "order", frame.order_ids(rows), code, partner_id=_order_partners(frame, rows), **numbers
+    )

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from pydantic import Field, field_validator
 
 from alliance.risk._check import Check
-from alliance.risk._check_common import DAY, _evidence, _order_partners
+from alliance.risk._check_common import DAY, _evidence, event_flags
 from alliance.risk._events import ClickEvent, OrderEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame
@@ -235,16 +235,16 @@ class CouponLeakage(Check):
         on_site = np.array([_is_site(h, self.coupon_sites) for h in hosts] + [False], dtype=bool)
         hit = on_site[codes]
         flagged, host_codes = rows[hit], codes[hit]
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(flagged),
+            flagged,
             "coupon_site_referrer",
             observed=1.0,
             threshold=1.0,
             evidence=_evidence(
                 frame.click_ids(won[flagged]).tolist(), [hosts[c] for c in host_codes.tolist()]
             ),
-            partner_id=_order_partners(frame, flagged),
         )
 
     def stream(self, context: StreamContext) -> Stream:

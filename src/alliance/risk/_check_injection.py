@@ -19,9 +19,8 @@ from alliance.risk._check import Check
 from alliance.risk._check_common import (
     NonEmpty,
     Seconds,
-    _click_partners,
-    _order_partners,
     _tuples,
+    event_flags,
 )
 from alliance.risk._events import (
     ClickEvent,
@@ -171,14 +170,14 @@ class ClickInjection(Check):
         with np.errstate(invalid="ignore"):
             rows = np.flatnonzero(ctit < self.max_seconds)
         won = frame.winning_click[rows]
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "ctit_too_short",
             observed=ctit[rows],
             threshold=self.max_seconds,
             evidence=_tuples((c,) for c in frame.click_ids(won).tolist()),
-            partner_id=_order_partners(frame, rows),
         )
 
     def _after_checkout(self, frame: Frame) -> Flags:
@@ -189,14 +188,14 @@ class ClickInjection(Check):
         late = click_us > checkout[rows]
         rows = rows[late]
         observed = (click_us[late] - checkout[rows]) / 1e6
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "click_after_checkout",
             observed=observed,
             threshold=0.0,
             evidence=_tuples((c,) for c in frame.click_ids(won[rows]).tolist()),
-            partner_id=_order_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:
@@ -292,14 +291,14 @@ class ClickSpam(Check):
         shown = np.empty(rows.size, dtype=object)
         shown[use_device] = devices[device[rows[use_device]]]
         shown[~use_device] = ips[ip[rows[~use_device]]]
-        return Flags.of(
+        return event_flags(
+            frame,
             "click",
-            frame.click_ids(rows),
+            rows,
             "click_flood",
             observed=count[rows],
             threshold=self.max_clicks_per_hour,
             evidence=_tuples((str(v),) for v in shown.tolist()),
-            partner_id=_click_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:
@@ -392,14 +391,14 @@ class ClickHijack(Check):
         rows, winner, other, seconds = rows[close], winner[close], other[close], seconds[close]
         winners = frame.click_ids(winner).tolist()
         others = frame.click_ids(other).tolist()
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "click_hijack",
             observed=seconds,
             threshold=self.max_seconds,
             evidence=_tuples(zip(winners, others, strict=True)),
-            partner_id=_order_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:

@@ -23,10 +23,9 @@ from alliance._tables import Clicks, Orders
 from alliance.risk._check import Check
 from alliance.risk._check_common import (
     NonEmpty,
-    _click_partners,
     _memo,
-    _order_partners,
     _tuples,
+    event_flags,
 )
 from alliance.risk._events import ClickEvent, OrderEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
@@ -268,27 +267,27 @@ class AnonymousIp(Check):
         if frame.clicks is not None:
             rows, blocks = self._matches(frame.clicks)
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "click",
-                    frame.click_ids(rows),
+                    rows,
                     "anonymous_ip",
                     observed=1.0,
                     threshold=1.0,
                     evidence=blocks,
-                    partner_id=_click_partners(frame, rows),
                 )
             )
         if frame.orders is not None:
             rows, blocks = self._matches(frame.orders)
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "order",
-                    frame.order_ids(rows),
+                    rows,
                     "anonymous_ip_order",
                     observed=1.0,
                     threshold=1.0,
                     evidence=blocks,
-                    partner_id=_order_partners(frame, rows),
                 )
             )
         return Flags.concat(parts)
@@ -422,26 +421,26 @@ class Geo(Check):
             outside = np.append(~np.isin(countries.astype(str), list(self.markets)), False)
             rows = np.flatnonzero(outside[order_c])
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "order",
-                    frame.order_ids(rows),
+                    rows,
                     "out_of_market",
                     observed=1.0,
                     threshold=1.0,
                     evidence=_tuples((c,) for c in countries[order_c[rows]].tolist()),
-                    partner_id=_order_partners(frame, rows),
                 )
             )
             rows = np.flatnonzero(outside[click_c])
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "click",
-                    frame.click_ids(rows),
+                    rows,
                     "out_of_market_click",
                     observed=1.0,
                     threshold=1.0,
                     evidence=_tuples((c,) for c in countries[click_c[rows]].tolist()),
-                    partner_id=_click_partners(frame, rows),
                 )
             )
         return Flags.concat(parts)
@@ -459,14 +458,14 @@ class Geo(Check):
         other = np.where(ip_c >= 0, ip_c, via_click)
         rows = np.flatnonzero((order_c >= 0) & (other >= 0) & (order_c != other))
         pairs = zip(countries[order_c[rows]].tolist(), countries[other[rows]].tolist(), strict=True)
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "geo_mismatch",
             observed=1.0,
             threshold=1.0,
             evidence=_tuples(pairs),
-            partner_id=_order_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:

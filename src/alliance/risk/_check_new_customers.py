@@ -17,7 +17,7 @@ from pydantic import Field
 from alliance._columns import Stored
 from alliance._tables import Orders
 from alliance.risk._check import Check
-from alliance.risk._check_common import DAY, _evidence, _order_partners
+from alliance.risk._check_common import DAY, _evidence, event_flags
 from alliance.risk._events import OrderEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame
@@ -93,9 +93,10 @@ class FalseNewCustomer(Check):
             field[found] = index
             earliest[found] = first[found]
         rows = np.flatnonzero(field >= 0)
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "false_new_customer",
             observed=observed[rows],
             threshold=1.0,
@@ -103,7 +104,6 @@ class FalseNewCustomer(Check):
                 [_CUSTOMER_FIELDS[i] for i in field[rows].tolist()],
                 frame.order_ids(earliest[rows]).tolist(),
             ),
-            partner_id=_order_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alliance.risk._check import Check
-from alliance.risk._check_common import _evidence, _order_partners
+from alliance.risk._check_common import _evidence, _order_partners, event_flags
 from alliance.risk._events import OrderEvent, Stream, StreamContext, TrailingWindow, flag
 from alliance.risk._features import ORDER_KEYS, WINDOWS
 from alliance.risk._flags import Flag, Flags, reason
@@ -306,14 +306,14 @@ class Velocity(Check):
             rows = np.flatnonzero(counts > limit.max)
             values = _order_text(frame, _FIELDS[limit.key], rows)
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "order",
-                    frame.order_ids(rows),
+                    rows,
                     "velocity",
                     observed=counts[rows],
                     threshold=float(limit.max),
                     evidence=_evidence([limit.label] * rows.size, values),
-                    partner_id=_order_partners(frame, rows),
                 )
             )
         return Flags.concat(parts)
@@ -420,14 +420,14 @@ class Brushing(Check):
             for n, m in zip(best_orders[rows].tolist(), best_buyers[rows].tolist(), strict=True)
         ]
         names = [("partner", "coupon")[s] for s in sides.tolist()]
-        return Flags.of(
+        return event_flags(
+            frame,
             "order",
-            frame.order_ids(rows),
+            rows,
             "brushing",
             observed=best_ratio[rows],
             threshold=self.min_ratio,
             evidence=_evidence(names, keys.tolist(), counts),
-            partner_id=_order_partners(frame, rows),
         )
 
     def stream(self, context: StreamContext) -> Stream:

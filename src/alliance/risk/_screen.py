@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance._tables import Clicks, Orders, Partners, Reversals
+from alliance.risk._check_common import event_flags
 from alliance.risk._compile import _attributes, compile_rule
 from alliance.risk._decisions import Decisions
 from alliance.risk._features import batch_features, registry
@@ -177,21 +178,15 @@ def rule_flags(frame: Frame, policy: Policy) -> Flags:
         cache.update(batch_features(frame, needed))
         matches = compile_rule(parsed, registry(subject, policy.lists))(cache)
         rows = np.flatnonzero(matches)
-        if subject == "order":
-            ids = frame.order_ids(rows)
-            partner = frame.order_partner[rows]
-        else:
-            ids = frame.click_ids(rows)
-            partner = frame.click_partner[rows]
         parts.append(
-            Flags.of(
+            event_flags(
+                frame,
                 subject,
-                ids,
+                rows,
                 named.name,
                 observed=1.0,
                 threshold=1.0,
                 evidence=[(parsed.text,)] * rows.size,
-                partner_id=with_missing(frame.partner_ids)[partner],
                 check="rules",
             )
         )
@@ -230,14 +225,14 @@ def _won_by_discarded(frame: Frame, stopped_ids: frozenset[str]) -> Flags:
     winners = np.flatnonzero(won >= 0)
     hit = [click in stopped_ids for click in frame.click_ids(won[winners]).tolist()]
     rows = winners[np.array(hit, dtype=bool)] if winners.size else winners
-    return Flags.of(
+    return event_flags(
+        frame,
         "order",
-        frame.order_ids(rows),
+        rows,
         "won_by_discarded_click",
         observed=1.0,
         threshold=1.0,
         evidence=[(c,) for c in frame.click_ids(won[rows]).tolist()],
-        partner_id=with_missing(frame.partner_ids)[frame.order_partner[rows]],
     )
 
 
