@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import pickle
 import re
 from collections import Counter, defaultdict
 from typing import Any
@@ -807,3 +808,18 @@ def test_fraud_labels_are_immutable_and_checked() -> None:
     for change, message in bad:
         with pytest.raises(ValueError, match=message):
             FraudLabels(**(base | change))
+
+
+def test_fraud_labels_pickle_to_an_equal_read_only_copy() -> None:
+    labels = FraudLabels(
+        subject=["order", "partner"],
+        id=["O1", "P1"],
+        pattern=["velocity", "reversal_abuse"],
+        partner_id=["P1", "P1"],
+        evasive=[True, False],
+    )
+    copy = pickle.loads(pickle.dumps(labels))
+    assert copy.to_records() == labels.to_records()
+    assert copy.evasive.tolist() == [True, False]
+    with pytest.raises(ValueError, match="read-only"):
+        copy.id[0] = "O2"

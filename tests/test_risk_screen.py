@@ -15,12 +15,17 @@ from pydantic import ValidationError
 
 import alliance as al
 from alliance import risk
+from alliance.datasets import DEFAULT_FRAUD, synthetic_program
 from alliance.errors import RuleSyntaxError
+from alliance.risk._decisions import held_rows
 from alliance.risk._events import TrailingWindow
+from alliance.risk._frame import Frame
+from alliance.risk._screen import _located, _stopped_clicks, _won_by_discarded
 from alliance.risk._windows import (
     joint_codes,
     last_at_or_before,
     shared_codes,
+    stable_order,
     trailing_count,
     trailing_distinct,
 )
@@ -225,6 +230,93 @@ def test_an_order_won_by_a_discarded_click_is_held() -> None:
     held = decisions.get("order", "o2")
     assert (held.action, held.codes) == ("review", ("won_by_discarded_click",))
     assert held.reasons[0].evidence == ("c2",)
+
+
+def test_flags_without_rows_find_their_clicks_and_orders_by_id() -> None:
+    # A check that builds its flags from ids alone (as a custom check may) still stops the
+    # click it names, and so the order that click won.
+    orders = al.Orders.from_records([{**o, "amount": "10.00", "currency": "USD"} for o in ORDERS])
+    frame = Frame(orders=orders, clicks=al.Clicks.from_records(CLICKS))
+    flags = risk.Flags.concat(
+        [
+            risk.Flags.of(
+                "click",
+                np.array(["c2", "c9"], dtype=object),
+                "click_flood",
+                observed=6.0,
+                threshold=5.0,
+            ),
+            risk.Flags.of(
+                "order",
+                np.array(["o1"], dtype=object),
+                "ctit_too_short",
+                observed=4.0,
+                threshold=10.0,
+            ),
+            risk.Flags.of(
+                "partner",
+                np.array(["P1"], dtype=object),
+                "flagged_share",
+                observed=0.5,
+                threshold=0.4,
+            ),
+        ]
+    )
+    assert flags._rows.tolist() == [-1, -1, -1, -1]
+    with pytest.raises(ValueError, match="a flag row is needed per flag"):
+        flags._located(np.array([1]))
+    located = _located(frame, flags)
+    assert located._rows.tolist() == [2, -1, 1, -1]  # c2 is row 2; c9 is no click here
+    repeated = np.array(["c2", "c9", "c2", "c1", "c3"], dtype=object)
+    assert frame.rows_of("click", repeated).tolist() == [2, -1, 2, 1, 0]
+    assert frame.rows_of("order", np.array(["o2"], dtype=object)).tolist() == [2]
+    clicks = located.where(subject="click")
+    policy = risk.Policy.default()
+    stopped = _stopped_clicks(frame, clicks, policy, np.zeros(2, dtype=bool))
+    assert stopped.tolist() == [False, False, True]
+    assert _won_by_discarded(frame, stopped)["id"].tolist() == ["o2"]
+    # An allowlisted flag spares its click.
+    spared = _stopped_clicks(frame, clicks, policy, np.array([True, False]))
+    assert not spared.any()
+    assert len(_won_by_discarded(frame, spared)) == 0
+
+
+def test_every_check_knows_the_rows_of_the_clicks_and_orders_it_flags() -> None:
+    program = synthetic_program(seed=3, partners=60, clicks=6_000, fraud=DEFAULT_FRAUD)
+    frame = Frame(
+        orders=program.orders,
+        clicks=program.clicks,
+        partners=program.partners,
+        reversals=program.reversals,
+    )
+    for check in risk.Policy.default().checks:
+        flags = check.run(frame)
+        for subject, ids_of in (("click", frame.click_ids), ("order", frame.order_ids)):
+            mine = flags.where(subject=subject)
+            assert (mine._rows >= 0).all(), check.check
+            assert ids_of(mine._rows).tolist() == mine["id"].tolist(), check.check
+
+
+@pytest.mark.parametrize("review_score", [0.8, 0.3])
+def test_held_rows_decide_orders_as_the_decisions_table_does(review_score: float) -> None:
+    program = synthetic_program(seed=4, partners=60, clicks=6_000, fraud=DEFAULT_FRAUD)
+    decisions = risk.screen(
+        orders=program.orders,
+        clicks=program.clicks,
+        partners=program.partners,
+        reversals=program.reversals,
+    )
+    orders = decisions.flags.where(subject="order")
+    listed = orders["partner_id"][0]  # allowlisted: its flagged orders are not held
+    policy = risk.Policy.default().model_copy(
+        update={"review_score": review_score, "allow": {"partner_id": (listed,)}}
+    )
+    allowlisted = orders["partner_id"] == listed
+    held = held_rows(orders, policy, allowlisted, len(program.orders))
+    table = risk.Decisions.build(orders, policy, allowlisted=allowlisted)
+    expected = {i for i, a in zip(table["id"], table["action"], strict=True) if a != "allow"}
+    assert set(program.orders["order_id"][held].tolist()) == expected
+    assert 0 < len(expected) < len(table)
 
 
 def test_a_partner_with_half_its_orders_stopped_is_flagged_and_its_orders_held() -> None:
@@ -477,3 +569,37 @@ def test_shared_and_joint_codes_keep_equality_of_words(columns: list[Any]) -> No
         for other, other_code in pairs:
             if word is not None and other is not None:
                 assert (word == other) == (code == other_code)
+    # Words the largest column lacks get the codes after its own, densely and in sorted order.
+    every_word = [(np.arange(cats.size), cats) for _, cats in arrays]
+    big = max(cats.size for _, cats in arrays)
+    extra = sorted(
+        {
+            (code, word)
+            for (_, cats), codes in zip(every_word, shared_codes(*every_word), strict=True)
+            for word, code in zip(cats.tolist(), codes.tolist(), strict=True)
+            if code >= big
+        }
+    )
+    assert [code for code, _ in extra] == list(range(big, big + len(extra)))
+    assert [word for _, word in extra] == sorted(word for _, word in extra)
+
+
+@given(
+    st.lists(st.integers(-1, 5), max_size=30).flatmap(
+        lambda keys: st.tuples(
+            st.just(keys), st.lists(st.integers(0, 9), min_size=len(keys), max_size=len(keys))
+        )
+    ),
+    st.booleans(),
+    st.sampled_from([1, 1 << 50]),
+)
+def test_stable_order_is_lexsort_by_key_then_time_then_row(
+    rows: tuple[list[int], list[int]], time_ordered: bool, scale: int
+) -> None:
+    keys, times = rows
+    key = np.array(keys, dtype=np.int64) * scale  # far-apart keys take the plain stable sort
+    ts = np.array(sorted(times) if time_ordered else times, dtype=np.int64)
+    expected = sorted(range(len(keys)), key=lambda i: (key[i], ts[i], i))
+    assert stable_order(key, ts).tolist() == expected
+    if time_ordered:
+        assert stable_order(key).tolist() == expected

@@ -8,7 +8,7 @@ the pattern's evasive variant. The rows themselves are generated in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypedDict
 
@@ -142,6 +142,10 @@ class FraudLabels:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"FraudLabels is immutable: cannot delete {name!r}")
 
+    def __reduce__(self) -> tuple[Callable[..., FraudLabels], tuple[Any, ...]]:
+        """Pickle by the columns, so a copy is validated and read-only again."""
+        return _unpickle_labels, tuple(self._columns[name] for name in _COLUMNS)
+
     @property
     def subject(self) -> npt.NDArray[np.object_]:
         """``"click"``, ``"order"`` or ``"partner"`` per row."""
@@ -264,3 +268,15 @@ class FraudLabels:
             f"{pattern} {int((self.pattern == pattern).sum())}" for pattern in self.patterns
         )
         return f"FraudLabels({len(self)} rows{': ' + counts if counts else ''})"
+
+
+def _unpickle_labels(
+    subject: npt.ArrayLike,
+    id: npt.ArrayLike,
+    pattern: npt.ArrayLike,
+    partner_id: npt.ArrayLike,
+    evasive: npt.ArrayLike,
+) -> FraudLabels:
+    return FraudLabels(
+        subject=subject, id=id, pattern=pattern, partner_id=partner_id, evasive=evasive
+    )

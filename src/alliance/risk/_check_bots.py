@@ -26,8 +26,15 @@ from alliance.risk._check_common import (
 )
 from alliance.risk._events import ClickEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
-from alliance.risk._frame import Frame, column_codes
-from alliance.risk._windows import SECOND, IntArray, ObjArray, pair_key, rows_of_busy_keys
+from alliance.risk._frame import Frame
+from alliance.risk._windows import (
+    SECOND,
+    IntArray,
+    ObjArray,
+    pair_key,
+    rows_of_busy_keys,
+    stable_order,
+)
 
 __all__ = ["BotTiming"]
 
@@ -125,7 +132,7 @@ def _coefficient_of_variation(gaps: list[float]) -> float:
 
 def _sorted_runs(key: IntArray, ts: IntArray) -> tuple[npt.NDArray[np.intp], IntArray]:
     """Rows sorted by key, time and row, and each sorted position's offset in its key."""
-    order = np.lexsort((ts, key)).astype(np.intp)
+    order = stable_order(key, ts)
     k = key[order]
     positions = np.arange(k.size, dtype=np.int64)
     first = np.ones(k.size, dtype=bool)
@@ -196,8 +203,8 @@ class BotTiming(Check):
         """The flags of this check over the frame's tables."""
         if frame.clicks is None:
             return Flags.empty()
-        device, devices = column_codes(frame.clicks, "device_id")
-        ip, _ = column_codes(frame.clicks, "ip")
+        device, devices = frame.codes("clicks", "device_id")
+        ip, _ = frame.codes("clicks", "ip")
         return Flags.concat(
             [
                 self._user_agents(frame),
@@ -207,7 +214,7 @@ class BotTiming(Check):
         )
 
     def _user_agents(self, frame: Frame) -> Flags:
-        codes, agents = column_codes(frame.clicks, "user_agent")
+        codes, agents = frame.codes("clicks", "user_agent")
         markers = self._markers
         rows, verdicts = _category_verdicts(codes, agents, lambda ua: _bot_marker(ua, markers))
         return event_flags(
@@ -268,7 +275,7 @@ class BotTiming(Check):
         busy = busy[rows_of_busy_keys(identity[busy], 1)]
         ts = frame.click_ts[busy]
         key = pair_key(identity[busy], frame.click_partner[busy])
-        local = np.lexsort((ts, key)).astype(np.intp)
+        local = stable_order(key, ts)
         order = busy[local]
         k, t = key[local], ts[local]
         positions = np.arange(k.size, dtype=np.int64)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import numpy as np
 from pydantic import Field
 
-from alliance.risk._flags import Flags
+from alliance.risk._flags import Flags, objects
 from alliance.risk._frame import Frame
 from alliance.risk._windows import HOUR, IntArray, ObjArray
 
@@ -39,10 +39,7 @@ def _memo(cache: dict[str, _T], key: str, compute: Callable[[str], _T]) -> _T:
 def _tuples(items: Iterable[tuple[str, ...]]) -> ObjArray:
     """An object array holding one tuple per element."""
     listed = list(items)
-    out = np.empty(len(listed), dtype=object)
-    for position, item in enumerate(listed):
-        out[position] = item
-    return out
+    return objects(listed, len(listed))
 
 
 def _click_partners(frame: Frame, rows: IntArray) -> ObjArray:
@@ -78,9 +75,11 @@ def event_flags(
         **numbers: ``observed``, ``threshold``, ``peer`` and ``evidence``, as for `Flags.of`.
     """
     if subject == "click":
-        return Flags.of(
+        flags = Flags.of(
             "click", frame.click_ids(rows), code, partner_id=_click_partners(frame, rows), **numbers
         )
-    return Flags.of(
-        "order", frame.order_ids(rows), code, partner_id=_order_partners(frame, rows), **numbers
-    )
+    else:
+        flags = Flags.of(
+            "order", frame.order_ids(rows), code, partner_id=_order_partners(frame, rows), **numbers
+        )
+    return flags._located(rows)

@@ -157,7 +157,7 @@ class CouponLeakage(Check):
                 threshold=1.0,
                 evidence=_evidence(codes.tolist(), owner_ids.tolist()),
                 partner_id=owner_ids,
-            ),
+            )._located(missed),
             self._leak_share(frame, coupon[judged], ~clicked, judged),
             self._site_referrer(frame),
         ]

@@ -199,7 +199,7 @@ class SelfReferral(Check):
                     threshold=1.0,
                     evidence=[(p,) for p in partner_ids.tolist()],
                     partner_id=partner_ids,
-                )
+                )._located(flagged)
             )
         return Flags.concat([*parts, _partners_referring(Flags.concat(parts))])
 

@@ -31,7 +31,7 @@ from alliance.risk._events import (
     flag,
 )
 from alliance.risk._flags import Flag, Flags, reason
-from alliance.risk._frame import Frame, column_codes
+from alliance.risk._frame import Frame
 from alliance.risk._windows import HOUR, IntArray, pair_key, rows_of_busy_keys, trailing_count
 
 __all__ = ["ClickHijack", "ClickInjection", "ClickSpam"]
@@ -280,8 +280,8 @@ class ClickSpam(Check):
         if frame.clicks is None:
             return Flags.empty()
         partner, ts = frame.click_partner, frame.click_ts
-        device, devices = column_codes(frame.clicks, "device_id")
-        ip, ips = column_codes(frame.clicks, "ip")
+        device, devices = frame.codes("clicks", "device_id")
+        ip, ips = frame.codes("clicks", "ip")
         limit = self.max_clicks_per_hour
         by_device = _busy_count(device, partner, ts, limit)
         by_ip = _busy_count(ip, partner, ts, limit)
@@ -298,7 +298,7 @@ class ClickSpam(Check):
             "click_flood",
             observed=count[rows],
             threshold=self.max_clicks_per_hour,
-            evidence=_tuples((str(v),) for v in shown.tolist()),
+            evidence=_tuples((v,) for v in shown.tolist()),
         )
 
     def stream(self, context: StreamContext) -> Stream:

@@ -411,9 +411,9 @@ class Geo(Check):
     def run(self, frame: Frame) -> Flags:
         """The flags of this check over the frame's tables."""
         order_country, click_country, ip_country = (
-            column_codes(frame.orders, "country"),
-            column_codes(frame.clicks, "country"),
-            _normalised(*column_codes(frame.orders, self.ip_country_column)),
+            frame.codes("orders", "country"),
+            frame.codes("clicks", "country"),
+            _normalised(*frame.codes("orders", self.ip_country_column)),
         )
         (order_c, click_c, ip_c), countries = joint_codes(order_country, click_country, ip_country)
         parts = [self._mismatch(frame, order_c, click_c, ip_c, countries)]

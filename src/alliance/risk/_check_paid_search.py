@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from alliance.risk._check import Check
-from alliance.risk._check_common import NonEmpty, _click_partners, _memo, _tuples
+from alliance.risk._check_common import NonEmpty, _memo, _tuples, event_flags
 from alliance.risk._events import ClickEvent, Stream, StreamContext, flag
 from alliance.risk._flags import Flag, Flags, reason
 from alliance.risk._frame import Frame
@@ -270,14 +270,14 @@ class PaidSearch(Check):
                 continue
             rows, shown = rule.rows(clicks[column])
             parts.append(
-                Flags.of(
+                event_flags(
+                    frame,
                     "click",
-                    frame.click_ids(rows),
+                    rows,
                     code,
                     observed=1.0,
                     threshold=1.0,
                     evidence=_tuples((verdict,) for verdict in shown),
-                    partner_id=_click_partners(frame, rows),
                 )
             )
         return Flags.concat(parts)

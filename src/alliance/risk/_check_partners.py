@@ -145,7 +145,7 @@ def _partner_groups(frame: Frame, group_by: Literal["none", "kind", "group"]) ->
     if group_by == "none" or frame.partners is None:
         group[:] = 0
         return group
-    codes, _ = column_codes(frame.partners, group_by)
+    codes, _ = frame.codes("partners", group_by)
     group[frame.partner_of_row] = codes
     return group
 
@@ -527,16 +527,8 @@ def _first_reversal(frame: Frame) -> IntArray:
     first = np.full(frame.order_count, _NEVER, dtype=np.int64)
     if frame.orders is None or frame.reversals is None or len(frame.reversals) == 0:
         return first
-    order_codes, order_ids = frame.orders.codes("order_id")
-    row_of_id = np.empty(order_ids.size, dtype=np.int64)
-    row_of_id[order_codes] = np.arange(order_codes.size)
     reversal_codes, reversal_order_ids = frame.reversals.codes("order_id")
-    known = order_ids.astype(str)
-    wanted = reversal_order_ids.astype(str)
-    position = np.minimum(np.searchsorted(known, wanted), max(known.size - 1, 0))
-    found = known[position] == wanted if known.size else np.zeros(wanted.size, dtype=bool)
-    lookup = np.append(np.where(found, row_of_id[position], -1), -1)
-    rows = lookup[reversal_codes.astype(np.int64)]
+    rows = np.append(frame.rows_of("order", reversal_order_ids), -1)[reversal_codes]
     has = rows >= 0
     np.minimum.at(first, rows[has], frame.reversals["ts"].astype(np.int64)[has])
     return first

@@ -20,7 +20,7 @@ from alliance.risk._check_common import _evidence, _order_partners, event_flags
 from alliance.risk._events import OrderEvent, Stream, StreamContext, TrailingWindow, flag
 from alliance.risk._features import ORDER_KEYS, WINDOWS
 from alliance.risk._flags import Flag, Flags, reason
-from alliance.risk._frame import Frame, column_codes
+from alliance.risk._frame import Frame
 from alliance.risk._windows import SECOND, Instants, IntArray, KeyGroup
 
 __all__ = [
@@ -139,7 +139,7 @@ def window_feature(
 
     Examples:
         >>> import alliance as al
-        >>> from alliance.risk._frame import Frame, column_codes
+        >>> from alliance.risk._frame import Frame
         >>> orders = al.Orders.from_records([
         ...     {"order_id": f"o{i}", "ts": f"2026-10-01T10:{10 * i:02d}:00Z", "amount": "9.00",
         ...      "currency": "USD", "ip": "10.0.0.1", "payment_fingerprint": f"card{i % 2}"}
@@ -155,7 +155,7 @@ def window_feature(
     # Orders are only compared with orders here: the orders' own codes do, without the
     # vocabularies shared with clicks and partners.
     instants = Instants(frame.order_ts)
-    group = instants.group(column_codes(frame.orders, _FIELDS[key])[0])
+    group = instants.group(frame.codes("orders", _FIELDS[key])[0])
     return _feature(frame, instants, group, count, window, of)
 
 
@@ -170,7 +170,7 @@ def _feature(
     width = WINDOWS[window]
     if count == "orders" or of is None:
         return instants.count(group, width)
-    return instants.distinct(group, column_codes(frame.orders, _FIELDS[of])[0], width)
+    return instants.distinct(group, frame.codes("orders", _FIELDS[of])[0], width)
 
 
 class TrailingFeature:
@@ -300,7 +300,7 @@ class Velocity(Check):
             if group is None:
                 fewest = min(other.max for other in self.limits if other.key == limit.key)
                 group = groups[limit.key] = instants.group(
-                    column_codes(frame.orders, _FIELDS[limit.key])[0], more_than=fewest
+                    frame.codes("orders", _FIELDS[limit.key])[0], more_than=fewest
                 )
             counts = _feature(frame, instants, group, limit.count, limit.window, limit.of)
             rows = np.flatnonzero(counts > limit.max)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from alliance._frames import optional_import
-from alliance.risk._flags import SUBJECTS, Action, Flag, Flags, Subject
+from alliance.risk._flags import SUBJECTS, Action, Flag, Flags, Subject, objects
 from alliance.risk._policy import STRICTNESS, Policy
 
 __all__ = ["Decision", "Decisions", "decide"]
 
 _BY_STRICTNESS: tuple[Action, ...] = ("allow", "review", "discard_click", "block")
 _MAX_WEIGHT = 1 - 1e-12
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -141,34 +144,29 @@ class Decisions:
             empty["score"] = np.empty(0, dtype=np.float64)
             empty["allowlisted"] = np.empty(0, dtype=bool)
             return cls(empty, flags, policy, screened or {}, order_partner)
-        allowed = np.zeros(size, dtype=bool) if allowlisted is None else allowlisted.copy()
-        if policy.allow_rules:
-            allowed |= np.isin(flags["code"], list(policy.allow_rules))
-        codes, code_index = np.unique(flags["code"].astype(str), return_inverse=True)
-        weight = np.array([policy.weight_of(c) for c in codes.tolist()], dtype=np.float64)
-        strict = np.array([STRICTNESS[policy.action_of(c)] for c in codes.tolist()], dtype=np.int64)
-        _, subject_index = np.unique(flags["subject"].astype(str), return_inverse=True)
+        codes, strict, weight, allowed = _weighed(flags, policy, allowlisted)
+        _, subject_index = _few_words(flags["subject"])
         ids, id_index = np.unique(flags["id"].astype(str), return_inverse=True)
-        row_weight = weight[code_index]
-        order = np.lexsort((-row_weight, id_index, subject_index))
+        order = np.lexsort((-weight, id_index, subject_index))
         ordered = flags.take(order)
         group_key = subject_index[order] * (ids.size + 1) + id_index[order]
         starts = np.flatnonzero(np.r_[True, group_key[1:] != group_key[:-1]])
-        strictness = np.maximum.reduceat(strict[code_index[order]], starts)
-        keep = np.add.reduceat(np.log1p(-np.minimum(row_weight[order], _MAX_WEIGHT)), starts)
-        listed = np.maximum.reduceat(allowed[order].astype(np.int8), starts).astype(bool)
-        score = -np.expm1(keep)
-        strictness[(strictness == 0) & (score >= policy.review_score)] = STRICTNESS["review"]
+        strictness, score, listed = _decide(
+            strict[order], weight[order], allowed[order], starts, policy
+        )
         action = np.array(_BY_STRICTNESS, dtype=object)[strictness]
         action[listed] = "allow"
-        ends = np.r_[starts[1:], size]
         code_lists = ordered["code"].tolist()
+        alone = {code: (code,) for code in codes}  # most subjects have one reason
+        bounds = zip(starts.tolist(), [*starts[1:].tolist(), size], strict=True)
         columns = {
             "subject": ordered["subject"][starts],
             "id": ordered["id"][starts],
             "action": np.asarray(action, dtype=object),
             "score": score,
-            "reasons": _tuples([tuple(code_lists[a:b]) for a, b in zip(starts, ends, strict=True)]),
+            "reasons": _tuples(
+                [alone[code_lists[a]] if b - a == 1 else tuple(code_lists[a:b]) for a, b in bounds]
+            ),
             "partner_id": ordered["partner_id"][starts],
             "allowlisted": listed,
         }
@@ -363,7 +361,77 @@ class Decisions:
         return f"Decisions({len(self)} flagged{'; ' if shown else ''}{shown})"
 
 
+def _weighed(
+    flags: Flags, policy: Policy, allowlisted: npt.NDArray[np.bool_] | None
+) -> tuple[list[str], npt.NDArray[np.int64], FloatArray, BoolArray]:
+    """The policy's view of each flag: strictness, weight, and whether its subject is spared.
+
+    Returns the distinct codes and, per flag, the strictness and weight of its code and
+    whether an allowlist or an ``allow`` rule spares its subject.
+    """
+    codes, code_index = _few_words(flags["code"])
+    weight = np.array([policy.weight_of(c) for c in codes], dtype=np.float64)
+    strict = np.array([STRICTNESS[policy.action_of(c)] for c in codes], dtype=np.int64)
+    allowed = np.zeros(len(flags), dtype=bool) if allowlisted is None else allowlisted.copy()
+    allow_rules = policy.allow_rules
+    allowing = [number for number, code in enumerate(codes) if code in allow_rules]
+    if allowing:
+        allowed |= np.isin(code_index, allowing)
+    return codes, strict[code_index], weight[code_index], allowed
+
+
+def _decide(
+    strict: npt.NDArray[np.int64],
+    weight: FloatArray,
+    allowed: BoolArray,
+    starts: npt.NDArray[np.intp],
+    policy: Policy,
+) -> tuple[npt.NDArray[np.int64], FloatArray, BoolArray]:
+    """Per group of flags (each group's heaviest first), its strictness, score and allowlisting.
+
+    The score is ``1 - prod(1 - weight)``; a group with no stricter action than ``allow``
+    whose score reaches ``policy.review_score`` is held for review.
+    """
+    strictness = np.maximum.reduceat(strict, starts)
+    keep = np.add.reduceat(np.log1p(-np.minimum(weight, _MAX_WEIGHT)), starts)
+    listed = np.maximum.reduceat(allowed.astype(np.int8), starts).astype(bool)
+    score = -np.expm1(keep)
+    strictness[(strictness == 0) & (score >= policy.review_score)] = STRICTNESS["review"]
+    return strictness, score, listed
+
+
+def held_rows(
+    flags: Flags, policy: Policy, allowlisted: BoolArray, size: int
+) -> npt.NDArray[np.bool_]:
+    """Per row of the flags' table, whether its decision holds, blocks or discards it.
+
+    What `Decisions.build` decides, for flags that know their rows (`Flags` of a screening's
+    checks), without building the table. Flags without a row are left out.
+    """
+    held = np.zeros(size, dtype=bool)
+    _, strict, weight, allowed = _weighed(flags, policy, allowlisted)
+    rows = flags._rows
+    known = np.flatnonzero(rows >= 0)
+    if known.size == 0:
+        return held
+    order = known[np.lexsort((-weight[known], rows[known]))]
+    by_row = rows[order]
+    starts = np.flatnonzero(np.r_[True, by_row[1:] != by_row[:-1]])
+    strictness, _, listed = _decide(strict[order], weight[order], allowed[order], starts, policy)
+    held[by_row[starts]] = (strictness > 0) & ~listed
+    return held
+
+
+def _few_words(values: npt.NDArray[np.object_]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The sorted distinct words of a column with few of them, and each row's index among them.
+
+    Hashing beats sorting when a column holds a handful of words (reason codes, subjects).
+    """
+    cells = values.tolist()
+    words = sorted(set(cells))
+    index = {word: number for number, word in enumerate(words)}
+    return words, np.fromiter(map(index.__getitem__, cells), np.int64, len(cells))
+
+
 def _tuples(values: list[tuple[str, ...]]) -> npt.NDArray[np.object_]:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return objects(values, len(values))

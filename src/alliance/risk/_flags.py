@@ -148,10 +148,13 @@ _COLUMNS = (
 )
 
 
-def _objects(values: Iterable[Any], size: int) -> ObjArray:
-    array = np.empty(size, dtype=object)
-    array[:] = list(values) if not isinstance(values, np.ndarray) else values
-    return array
+def objects(values: Iterable[Any], size: int) -> ObjArray:
+    """An object array of ``size`` items, each item one element (tuples stay whole)."""
+    if isinstance(values, np.ndarray):
+        array = np.empty(size, dtype=object)
+        array[:] = values
+        return array
+    return np.fromiter(values, dtype=object, count=size)
 
 
 class Flags:
@@ -168,13 +171,25 @@ class Flags:
         (2, ['ctit_too_short', 'ctit_too_short'], [2.0, 4.5])
     """
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "_rows")
 
-    def __init__(self, columns: Mapping[str, npt.NDArray[Any]]) -> None:
+    def __init__(
+        self, columns: Mapping[str, npt.NDArray[Any]], rows: npt.NDArray[np.int64] | None = None
+    ) -> None:
         sizes = {name: len(columns[name]) for name in _COLUMNS}
         if len(set(sizes.values())) > 1:
             raise ValueError(f"flag columns differ in length: {sizes}")
         self._columns: dict[str, npt.NDArray[Any]] = {name: columns[name] for name in _COLUMNS}
+        size = sizes["id"]
+        # Per flag, the row of its click or order in the screened table, -1 where unknown:
+        # screening matches flags with rows by it rather than by looking ids up.
+        self._rows = np.full(size, -1, dtype=np.int64) if rows is None else rows
+        if self._rows.shape != (size,):
+            raise ValueError("a flag row is needed per flag")
+
+    def _located(self, rows: npt.NDArray[np.integer[Any]]) -> Flags:
+        """The same flags, knowing the table row of each flag's click or order (-1 unknown)."""
+        return Flags(self._columns, np.asarray(rows, dtype=np.int64))
 
     @classmethod
     def empty(cls) -> Flags:
@@ -218,14 +233,14 @@ class Flags:
         return cls(
             {
                 "subject": np.full(size, subject, dtype=object),
-                "id": _objects(ids, size),
+                "id": objects(ids, size),
                 "code": np.full(size, code, dtype=object),
                 "check": np.full(size, name, dtype=object),
                 "observed": np.broadcast_to(np.asarray(observed, dtype=np.float64), size).copy(),
                 "threshold": np.broadcast_to(np.asarray(threshold, dtype=np.float64), size).copy(),
                 "peer": np.broadcast_to(np.asarray(peer, dtype=np.float64), size).copy(),
-                "evidence": _objects(evidence if evidence is not None else [empty] * size, size),
-                "partner_id": _objects(
+                "evidence": objects(evidence if evidence is not None else [empty] * size, size),
+                "partner_id": objects(
                     partner_id if partner_id is not None else [None] * size, size
                 ),
             }
@@ -239,7 +254,10 @@ class Flags:
             return cls.empty()
         if len(tables) == 1:
             return tables[0]
-        return cls({name: np.concatenate([t[name] for t in tables]) for name in _COLUMNS})
+        return cls(
+            {name: np.concatenate([t[name] for t in tables]) for name in _COLUMNS},
+            np.concatenate([t._rows for t in tables]),
+        )
 
     def __len__(self) -> int:
         return len(self._columns["id"])
@@ -265,7 +283,9 @@ class Flags:
         index = np.asarray(rows)
         if index.dtype == bool:
             index = np.flatnonzero(index)
-        return Flags({name: values[index] for name, values in self._columns.items()})
+        return Flags(
+            {name: values[index] for name, values in self._columns.items()}, self._rows[index]
+        )
 
     def where(
         self,

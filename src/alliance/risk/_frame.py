@@ -9,7 +9,7 @@ with a partner's), each order's winning click, and the owners of exclusive coupo
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +23,14 @@ from alliance.risk._windows import (
     last_at_or_before,
     pair_key,
     shared_codes,
+    stable_order,
     text_codes,
 )
 
 __all__ = ["Frame"]
 
 Codes: TypeAlias = tuple[IntArray, ObjArray]
+TableName: TypeAlias = Literal["orders", "clicks", "partners", "reversals"]
 _EMPTY_CODES: Codes = (np.empty(0, dtype=np.int64), np.empty(0, dtype=object))
 
 
@@ -78,6 +80,7 @@ class Frame:
         self.partners: Partners | None = _check_table(partners, Partners, "partners")
         self.reversals: Reversals | None = _check_table(reversals, Reversals, "reversals")
         self.lookback_us = lookback_us
+        self._codes: dict[tuple[str, str], Codes] = {}
 
     # -- sizes and timestamps ------------------------------------------------------------------
 
@@ -109,14 +112,23 @@ class Frame:
         """Click ids (of some rows)."""
         return _ids(self.clicks, "click_id", rows)
 
+    def codes(self, table: TableName, name: str) -> Codes:
+        """`column_codes` of one of the frame's tables, computed once and read-only."""
+        found = self._codes.get((table, name))
+        if found is None:
+            codes, categories = column_codes(getattr(self, table), name)
+            codes.flags.writeable = False
+            found = self._codes[table, name] = (codes, categories)
+        return found
+
     # -- shared vocabularies ------------------------------------------------------------------
 
     @cached_property
     def _partner_codes(self) -> tuple[list[IntArray], ObjArray]:
         return joint_codes(
-            column_codes(self.partners, "partner_id"),
-            column_codes(self.clicks, "partner_id"),
-            column_codes(self.orders, "partner_id"),
+            self.codes("partners", "partner_id"),
+            self.codes("clicks", "partner_id"),
+            self.codes("orders", "partner_id"),
         )
 
     @property
@@ -148,12 +160,12 @@ class Frame:
         return self._partner_codes[0][2]
 
     def _shared(self, name: str, *, partners: bool = False, clicks: bool = True) -> list[IntArray]:
-        tables: list[Table | None] = [self.orders]
+        tables: list[TableName] = ["orders"]
         if clicks:
-            tables.append(self.clicks)
+            tables.append("clicks")
         if partners:
-            tables.append(self.partners)
-        return shared_codes(*(column_codes(t, name) for t in tables))
+            tables.append("partners")
+        return shared_codes(*(self.codes(t, name) for t in tables))
 
     @cached_property
     def _visitors(self) -> list[IntArray]:
@@ -238,7 +250,7 @@ class Frame:
     @cached_property
     def order_customer(self) -> IntArray:
         """Customer code of each order (-1 where unknown)."""
-        return column_codes(self.orders, "customer_id")[0]
+        return self.codes("orders", "customer_id")[0]
 
     @cached_property
     def order_buyer(self) -> IntArray:
@@ -258,7 +270,7 @@ class Frame:
 
     @cached_property
     def _coupons(self) -> tuple[IntArray, ObjArray, IntArray]:
-        codes, categories = column_codes(self.orders, "coupon_code")
+        codes, categories = self.codes("orders", "coupon_code")
         owner = np.full(categories.size, -1, dtype=np.int64)
         if self.partners is not None and categories.size:
             held = self.partners["coupon_codes"].tolist()
@@ -344,7 +356,7 @@ class Frame:
         size = rows.size
         if size == 0:
             return out
-        order = rows[np.lexsort((self.click_ts[rows], self.click_visitor[rows]))]
+        order = rows[stable_order(self.click_visitor[rows], self.click_ts[rows])]
         visitor = self.click_visitor[order]
         partner = self.click_partner[order]
         new_run = np.ones(size, dtype=bool)
@@ -355,6 +367,19 @@ class Frame:
         valid[valid] &= visitor[before[valid]] == visitor[valid]
         out[order[valid]] = order[before[valid]]
         return out
+
+    def rows_of(self, subject: Literal["click", "order"], ids: ObjArray) -> IntArray:
+        """The row of each click (or order) id in its table, -1 where it is not there."""
+        table, name = (self.clicks, "click_id") if subject == "click" else (self.orders, "order_id")
+        if table is None or ids.size == 0:
+            return np.full(ids.size, -1, dtype=np.int64)
+        codes, categories = table.codes(name)
+        words, inverse = np.unique(ids.astype(str), return_inverse=True)  # distinct, sorted
+        mine, found = shared_codes((codes, categories), (inverse, words.astype(object)))
+        row_of = np.full(categories.size + ids.size, -1, dtype=np.int64)  # -1: not in the table
+        present = np.flatnonzero(mine >= 0)
+        row_of[mine[present]] = present
+        return row_of[found]
 
     def pair(self, a: IntArray, b: IntArray) -> IntArray:
         """One code per pair of codes (see `alliance.risk._windows.pair_key`)."""

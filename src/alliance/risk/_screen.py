@@ -10,7 +10,7 @@ import numpy.typing as npt
 from alliance._tables import Clicks, Orders, Partners, Reversals
 from alliance.risk._check_common import event_flags
 from alliance.risk._compile import _attributes, compile_rule
-from alliance.risk._decisions import Decisions
+from alliance.risk._decisions import Decisions, held_rows
 from alliance.risk._features import batch_features, registry
 from alliance.risk._flags import Flags, Subject
 from alliance.risk._frame import Frame, column_codes
@@ -77,15 +77,20 @@ def screen(
         if all(getattr(frame, name) is not None for name in check.needs)
     ]
     parts.append(rule_flags(frame, policy))
-    flags = Flags.concat(parts)
+    flags = _located(frame, Flags.concat(parts))
     allowed = _Allowlist(frame, policy)
     clicks_only = flags.where(subject="click")
-    stopped = _stopped_clicks(clicks_only, policy, allowed.flagged(clicks_only))
+    stopped = _stopped_clicks(frame, clicks_only, policy, allowed.flagged(clicks_only))
     flags = Flags.concat([flags, _won_by_discarded(frame, stopped)])
     order_flags = flags.where(subject="order")
-    counted = order_flags.take(~np.isin(order_flags["code"], list(policy.partner_share_ignores)))
-    order_decisions = Decisions.build(counted, policy, allowlisted=allowed.flagged(counted))
-    flags = Flags.concat([flags, _flagged_share(frame, order_decisions, policy)])
+    ignored = frozenset(policy.partner_share_ignores)
+    counted = order_flags.take(
+        np.fromiter(
+            (c not in ignored for c in order_flags["code"].tolist()), bool, len(order_flags)
+        )
+    )
+    held = held_rows(counted, policy, allowed.flagged(counted), frame.order_count)
+    flags = Flags.concat([flags, _flagged_share(frame, held, policy)])
     screened: dict[Subject, int] = {
         "order": frame.order_count,
         "click": frame.click_count,
@@ -193,38 +198,47 @@ def rule_flags(frame: Frame, policy: Policy) -> Flags:
     return Flags.concat(parts)
 
 
+def _located(frame: Frame, flags: Flags) -> Flags:
+    """The flags, each click and order flag knowing its row (a custom check may not say)."""
+    rows = flags._rows.copy()
+    unknown = rows < 0
+    for subject in ("click", "order"):
+        missing = np.flatnonzero(unknown & (flags["subject"] == subject))
+        if missing.size:
+            rows[missing] = frame.rows_of(subject, flags["id"][missing])
+    return flags._located(rows)
+
+
 def _stopped_clicks(
-    flags: Flags, policy: Policy, allowlisted: npt.NDArray[np.bool_]
-) -> frozenset[str]:
-    """Ids of the clicks a decision would discard or block (what `Decisions.build` decides).
+    frame: Frame, flags: Flags, policy: Policy, allowlisted: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Per click row, whether a decision would discard or block it (as `Decisions.build` does).
 
     A click is stopped when one of its reasons discards or blocks it and neither an allowlist
     nor an ``allow`` rule names it; the score can only raise a click to review.
     """
+    stopped = np.zeros(frame.click_count, dtype=bool)
     if not len(flags):
-        return frozenset()
+        return stopped
     codes = flags["code"]
-    stopping = [
-        code
-        for code in np.unique(codes.astype(str)).tolist()
-        if STRICTNESS[policy.action_of(code)] >= STRICTNESS["discard_click"]
-    ]
-    ids = flags["id"]
-    spared = set(ids[allowlisted].tolist())
-    if policy.allow_rules:
-        spared |= set(ids[np.isin(codes, list(policy.allow_rules))].tolist())
-    return frozenset(ids[np.isin(codes, stopping)].tolist()) - spared
+    words = set(codes.tolist())
+    stopping = [c for c in words if STRICTNESS[policy.action_of(c)] >= STRICTNESS["discard_click"]]
+    allowing = list(policy.allow_rules & words)
+    rows = flags._rows
+    known = rows >= 0
+    stopped[rows[known & np.isin(codes, stopping)]] = True
+    spared = allowlisted | np.isin(codes, allowing) if allowing else allowlisted
+    stopped[rows[known & spared]] = False
+    return stopped
 
 
-def _won_by_discarded(frame: Frame, stopped_ids: frozenset[str]) -> Flags:
+def _won_by_discarded(frame: Frame, stopped: npt.NDArray[np.bool_]) -> Flags:
     """Orders whose winning click was discarded (or blocked)."""
-    if frame.order_count == 0 or not stopped_ids:
+    if frame.order_count == 0 or not stopped.any():
         return Flags.empty()
-    # Only winning clicks matter: look their ids up, not every click's.
     won = frame.winning_click
     winners = np.flatnonzero(won >= 0)
-    hit = [click in stopped_ids for click in frame.click_ids(won[winners]).tolist()]
-    rows = winners[np.array(hit, dtype=bool)] if winners.size else winners
+    rows = winners[stopped[won[winners]]]
     return event_flags(
         frame,
         "order",
@@ -236,18 +250,15 @@ def _won_by_discarded(frame: Frame, stopped_ids: frozenset[str]) -> Flags:
     )
 
 
-def _flagged_share(frame: Frame, order_decisions: Decisions, policy: Policy) -> Flags:
-    """Partners with a large share of their orders held or blocked."""
-    if frame.order_count == 0 or len(order_decisions) == 0:
-        return Flags.empty()
-    held = np.array([STRICTNESS[a] > 0 for a in order_decisions["action"].tolist()], dtype=bool)
+def _flagged_share(frame: Frame, held: npt.NDArray[np.bool_], policy: Policy) -> Flags:
+    """Partners with a large share of their orders held or blocked (``held``, per order)."""
     partner_codes = frame.order_partner
-    total = np.bincount(partner_codes[partner_codes >= 0], minlength=frame.partner_ids.size)
-    held_partner = order_decisions["partner_id"][held]
-    flagged = np.zeros(frame.partner_ids.size, dtype=np.int64)
-    known = held_partner != None  # noqa: E711 - object array comparison
-    positions = np.searchsorted(frame.partner_ids.astype(str), held_partner[known].astype(str))
-    np.add.at(flagged, positions, 1)
+    credited = partner_codes >= 0
+    if not (held & credited).any():
+        return Flags.empty()
+    partners = frame.partner_ids.size
+    total = np.bincount(partner_codes[credited], minlength=partners)
+    flagged = np.bincount(partner_codes[credited & held], minlength=partners)
     share = np.divide(flagged, total, out=np.zeros(flagged.size), where=total > 0)
     hit = np.flatnonzero((share >= policy.partner_share) & (flagged >= policy.partner_min_orders))
     return Flags.of(
