@@ -291,8 +291,10 @@ def test_every_check_knows_the_rows_of_the_clicks_and_orders_it_flags() -> None:
     )
     for check in risk.Policy.default().checks:
         flags = check.run(frame)
-        for subject, ids_of in (("click", frame.click_ids), ("order", frame.order_ids)):
-            mine = flags.where(subject=subject)
+        for mine, ids_of in (
+            (flags.where(subject="click"), frame.click_ids),
+            (flags.where(subject="order"), frame.order_ids),
+        ):
             assert (mine._rows >= 0).all(), check.check
             assert ids_of(mine._rows).tolist() == mine["id"].tolist(), check.check
 
