@@ -140,7 +140,17 @@ def to_micros(value: datetime) -> int:
         >>> to_micros(datetime(2026, 10, 1, tzinfo=UTC))
         1790812800000000
     """
-    return (require_aware(value, name="value") - _EPOCH) // _ONE_US
+    return aware_micros(require_aware(value, name="value"))
+
+
+def aware_micros(value: datetime) -> int:
+    """`to_micros` of a datetime known to be aware (a validated model's field): no check.
+
+    Examples:
+        >>> aware_micros(datetime(2026, 10, 1, tzinfo=UTC))
+        1790812800000000
+    """
+    return (value - _EPOCH) // _ONE_US
 
 
 def from_micros(us: SupportsIndex, tz: str | tzinfo = "UTC") -> datetime:

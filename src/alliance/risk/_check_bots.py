@@ -10,7 +10,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -301,7 +301,17 @@ class BotTiming(Check):
 
 
 class _BotTimingStream(Stream):
-    __slots__ = ("_agents", "_markers", "_max_cv", "_recent", "_same", "_size", "_window_us")
+    __slots__ = (
+        "_agents",
+        "_expiry",
+        "_markers",
+        "_max_cv",
+        "_recent",
+        "_same",
+        "_same_at",
+        "_size",
+        "_window_us",
+    )
 
     def __init__(self, check: BotTiming) -> None:
         self._markers = check._markers
@@ -309,9 +319,15 @@ class _BotTimingStream(Stream):
         self._max_cv = check.max_cv
         self._window_us = check._window_us
         self._agents: dict[str, str | None] = {}
-        self._recent: dict[tuple[str, str], deque[tuple[int, str]]] = {}
-        # (device or IP, partner) -> [instant, clicks at it so far, first click at it]
-        self._same: dict[tuple[str, str, str], list[Any]] = {}
+        # Plain tuples, replaced on each click: the garbage collector stops tracking them,
+        # where a deque or list per key would be traversed at every full collection.
+        # (device, partner) -> the last min_events - 1 clicks, as (instant, click id)
+        self._recent: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}
+        # (instant, key) per click, in time order: keys leave `_recent` as their clicks expire.
+        self._expiry: deque[tuple[int, tuple[str, str]]] = deque()
+        # (kind, device or IP, partner) -> (clicks so far, first click), at instant `_same_at`
+        self._same: dict[tuple[str, str, str], tuple[int, str]] = {}
+        self._same_at: int | None = None
 
     def click(self, event: ClickEvent) -> list[Flag]:
         flags = []
@@ -321,11 +337,11 @@ class _BotTimingStream(Stream):
             if marker is not None:
                 flags.append(self._flag(event, "bot_user_agent", 1.0, 1.0, (marker,)))
         if event.device_id is not None:
+            self._forget(event.ts - self._window_us)
             key = (event.device_id, event.partner_id)
-            recent = self._recent.get(key)
-            if recent is None:
-                recent = self._recent[key] = deque(maxlen=self._size - 1)
-            if len(recent) == self._size - 1 and recent[0][0] > event.ts - self._window_us:
+            recent = self._recent.get(key, ())
+            kept = self._size - 1
+            if len(recent) == kept and recent[0][0] > event.ts - self._window_us:
                 times = [ts for ts, _ in recent]
                 times.append(event.ts)
                 gaps = [(b - a) / 1e6 for a, b in pairwise(times)]
@@ -333,7 +349,8 @@ class _BotTimingStream(Stream):
                 if cv < self._max_cv:
                     earlier = tuple(click_id for _, click_id in recent)
                     flags.append(self._flag(event, "regular_intervals", cv, self._max_cv, earlier))
-            recent.append((event.ts, event.click_id))
+            self._recent[key] = (*recent[len(recent) - kept + 1 :], (event.ts, event.click_id))
+            self._expiry.append((event.ts, key))
         identity = (
             ("device", event.device_id)
             if event.device_id is not None
@@ -342,13 +359,17 @@ class _BotTimingStream(Stream):
             else None
         )
         if identity is not None:
+            if event.ts != self._same_at:  # a new instant: the clicks of the last are over
+                self._same.clear()
+                self._same_at = event.ts
             same_key = (*identity, event.partner_id)
             seen = self._same.get(same_key)
-            if seen is None or seen[0] != event.ts:
-                self._same[same_key] = [event.ts, 1, event.click_id]
+            if seen is None:
+                self._same[same_key] = (1, event.click_id)
             else:
-                seen[1] += 1
-                flags.append(self._flag(event, "identical_timestamps", seen[1], 2.0, (seen[2],)))
+                count, first = seen[0] + 1, seen[1]
+                self._same[same_key] = (count, first)
+                flags.append(self._flag(event, "identical_timestamps", count, 2.0, (first,)))
         return flags
 
     @staticmethod
@@ -365,9 +386,16 @@ class _BotTimingStream(Stream):
             partner_id=event.partner_id,
         )
 
+    def _forget(self, limit: int) -> None:
+        """Drop the keys whose last click is at or before ``limit`` (out of every window)."""
+        expiry, recent = self._expiry, self._recent
+        while expiry and expiry[0][0] <= limit:
+            _, key = expiry.popleft()
+            kept = recent.get(key)
+            if kept is not None and kept[-1][0] <= limit:
+                del recent[key]
+
     def sweep(self, now: int) -> None:
-        limit = now - self._window_us
-        for key in [k for k, recent in self._recent.items() if recent[-1][0] <= limit]:
-            del self._recent[key]
-        for same_key in [k for k, seen in self._same.items() if seen[0] < now]:
-            del self._same[same_key]
+        self._forget(now - self._window_us)
+        if self._same_at is not None and self._same_at < now:
+            self._same.clear()

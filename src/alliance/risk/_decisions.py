@@ -70,7 +70,7 @@ def decide(
 ) -> Decision:
     """The decision on one subject from its flags (`Decisions` does the same for a batch)."""
     if not flags:
-        return Decision(subject, id, "allow", 0.0, (), partner_id, allowlisted)
+        return _allowed(subject, id, partner_id, allowlisted)
     allow_rules = policy.allow_rules
     if allow_rules and any(f.code in allow_rules for f in flags):
         allowlisted = True
@@ -84,6 +84,29 @@ def decide(
         strictest = STRICTNESS["review"]
     action: Action = "allow" if allowlisted else _BY_STRICTNESS[strictest]
     return Decision(subject, id, action, score, tuple(ranked), partner_id, allowlisted)
+
+
+_new = object.__new__
+
+
+def _allowed(subject: Subject, id: str, partner_id: str | None, allowlisted: bool) -> Decision:
+    """``Decision(subject, id, "allow", 0.0, (), partner_id, allowlisted)``, made faster.
+
+    Most events of a stream are allowed without a reason; filling the instance's dict at once
+    skips the frozen dataclass's field-by-field ``object.__setattr__`` (half the cost of a
+    screened click).
+    """
+    decision = _new(Decision)
+    decision.__dict__.update(
+        subject=subject,
+        id=id,
+        action="allow",
+        score=0.0,
+        reasons=(),
+        partner_id=partner_id,
+        allowlisted=allowlisted,
+    )
+    return decision
 
 
 _COLUMNS = ("subject", "id", "action", "score", "reasons", "partner_id", "allowlisted")

@@ -145,8 +145,11 @@ class TrailingWindow:
 
     The streaming twin of `alliance.risk._windows.trailing_count` and
     `~alliance.risk._windows.trailing_distinct`: an event at ``t`` sees the events of its key
-    in ``(t - width, t]`` that came before it, and itself. Memory is bounded by the events
-    inside the window; `sweep` drops keys whose events have all expired.
+    in ``(t - width, t]`` that came before it, and itself. Events must be added in time
+    order. They wait in one queue in that order; each `add` first lets go of the events that
+    have left the window, of every key, so memory is bounded by the events inside the window
+    without any sweep, and the state is a few large containers rather than one per key (which
+    keeps the garbage collector's work down in a long-running service).
 
     Examples:
         >>> window = TrailingWindow(10)
@@ -154,45 +157,48 @@ class TrailingWindow:
         [(1, 1), (2, 2), (2, 2), (2, 1)]
     """
 
-    __slots__ = ("_keys", "_values", "width")
+    __slots__ = ("_counts", "_events", "_values", "width")
 
     def __init__(self, width: int) -> None:
         self.width = width
-        # key -> the events in its window, and the count of each value among them (made on
-        # the first value: a window that only counts keeps one container per key, which
-        # keeps the garbage collector's work down in a long-running service).
-        self._keys: dict[Hashable, deque[tuple[int, Hashable]]] = {}
-        self._values: dict[Hashable, dict[Hashable, int]] = {}
+        self._events: deque[tuple[int, Hashable, Hashable]] = deque()  # (ts, key, value)
+        self._counts: dict[Hashable, int] = {}  # key -> its events in the window
+        self._values: dict[Hashable, dict[Hashable, int]] = {}  # key -> value -> its events
+
+    def _expire(self, limit: int) -> None:
+        events, counts, values = self._events, self._counts, self._values
+        while events and events[0][0] <= limit:
+            _, key, value = events.popleft()
+            left = counts[key] - 1
+            if left:
+                counts[key] = left
+            else:
+                del counts[key]
+            if value is not None:
+                kinds = values[key]
+                same = kinds[value] - 1
+                if same:
+                    kinds[value] = same
+                elif len(kinds) > 1:
+                    del kinds[value]
+                else:
+                    del values[key]
 
     def add(self, key: Hashable, ts: int, value: Hashable = None) -> tuple[int, int]:
         """Add an event; return the events and distinct non-missing values in its window."""
-        events = self._keys.get(key)
-        if events is None:
-            events = self._keys[key] = deque()
-        values = self._values.get(key)
-        limit = ts - self.width
-        while events and events[0][0] <= limit:
-            _, old = events.popleft()
-            if old is not None and values is not None:
-                left = values[old] - 1
-                if left:
-                    values[old] = left
-                else:
-                    del values[old]
-        events.append((ts, value))
+        self._expire(ts - self.width)
+        self._events.append((ts, key, value))
+        count = self._counts[key] = self._counts.get(key, 0) + 1
+        kinds = self._values.get(key)
         if value is not None:
-            if values is None:
-                values = self._values[key] = {}
-            values[value] = values.get(value, 0) + 1
-        return len(events), 0 if values is None else len(values)
+            if kinds is None:
+                kinds = self._values[key] = {}
+            kinds[value] = kinds.get(value, 0) + 1
+        return count, 0 if kinds is None else len(kinds)
 
     def sweep(self, now: int) -> None:
-        """Drop the keys whose last event is out of every window from ``now`` on."""
-        limit = now - self.width
-        stale = [key for key, events in self._keys.items() if events[-1][0] <= limit]
-        for key in stale:
-            del self._keys[key]
-            self._values.pop(key, None)
+        """Let go of the events that are out of every window from ``now`` on."""
+        self._expire(now - self.width)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._counts)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from alliance._models import Click, Order
-from alliance._periods import to_micros
+from alliance._periods import aware_micros
 from alliance._tables import Partners
 from alliance.risk._check_identity import normalise_email
 from alliance.risk._compile import _attributes, compile_one
@@ -175,6 +175,9 @@ class Screener:
         self._streams: list[Stream] = [
             stream for check in policy.checks if (stream := check.stream(context)) is not None
         ]
+        # Only the streams that judge clicks (orders) are called for one.
+        self._click_streams = [s for s in self._streams if type(s).click is not Stream.click]
+        self._order_streams = [s for s in self._streams if type(s).order is not Stream.order]
         kinds: dict[str, dict[str, Any]] = {"kind": {}, "group": {}}
         if partners is not None:
             for column in ("kind", "group"):
@@ -245,7 +248,7 @@ class Screener:
         record, extras = self._record(click, Click, _CLICK_FIELDS)
         event = ClickEvent(
             record.click_id,
-            to_micros(record.ts),
+            aware_micros(record.ts),  # validated by the model: aware
             record.partner_id,
             record.visitor_id,
             record.ip,
@@ -256,7 +259,7 @@ class Screener:
         )
         self._advance(event.ts)
         flags: list[Flag] = []
-        for stream in self._streams:
+        for stream in self._click_streams:
             flags += stream.click(event)
         if self._click_rules.features is not None:
             values = self._click_rules.features.click(event)
@@ -288,7 +291,7 @@ class Screener:
     def order(self, order: Order | Mapping[str, Any]) -> Decision:
         """Screen an order: an `al.Order`, or a mapping of its fields plus extra columns."""
         record, extras = self._record(order, Order, _ORDER_FIELDS)
-        ts = to_micros(record.ts)
+        ts = aware_micros(record.ts)  # validated by the model: aware
         self._advance(ts)
         event = OrderEvent(
             record.order_id,
@@ -323,7 +326,7 @@ class Screener:
                 event.before_won = None if before is None else _unpacked(before)
                 event.ctit = (ts - won[1]) / 1e6
         flags: list[Flag] = []
-        for stream in self._streams:
+        for stream in self._order_streams:
             flags += stream.order(event)
         if self._order_rules.features is not None:
             values = self._order_rules.features.order(event)
