@@ -271,4 +271,5 @@ def test_sections_follow_the_programme_sections() -> None:
     # Attribution decides who earns, and screening what is held, between the rates and the
     # commission.
     assert sections.index(demo.commission_section) == sections.index(demo.rates_section) + 4
-    assert sections.index(demo.close_section) == sections.index(demo.commission_section) + 1
+    # The KPI scoreboard of the commissions comes between them and the period close.
+    assert sections.index(demo.close_section) == sections.index(demo.commission_section) + 2

@@ -32,6 +32,7 @@ from alliance._demo import (
     reversals_section,
 )
 from alliance._demo_attribution import attribution_section
+from alliance._demo_kpi import kpi_section
 from alliance._demo_risk import flagged_partners_section, fraud_section
 from alliance._demo_settlement import (
     settlement_section,
@@ -53,6 +54,7 @@ DEMO_SECTIONS: list[Section] = [
     fraud_section,
     flagged_partners_section,
     commission_section,
+    kpi_section,
     close_section,
     settlement_section,
     statements_section,
