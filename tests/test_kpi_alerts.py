@@ -380,3 +380,10 @@ def test_a_given_target_keeps_the_baseline_sd() -> None:
     # u = 5.5 -> S = 5.0: equal to h, no alarm.
     assert found(result) == []
     assert cusum_alerts([10, 12, 14, 11.2], warmup=3, target=0, h=5).periods == (3,)
+
+
+def test_a_series_no_longer_than_the_warmup_checks_nothing() -> None:
+    for rule in (ewma_alerts, cusum_alerts):
+        for series in ([1.0], [1.0, 1.0], [3.0] * 8):
+            result = rule(series)
+            assert (result.alerts, result.skipped, result.checked) == ((), (), 0)

@@ -498,3 +498,12 @@ def test_split_refuses_what_is_not_money() -> None:
     result = contribution({"a": usd("1.00")})
     with pytest.raises(TypeError, match="amount must be Money"):
         result.split("10.00")  # type: ignore[arg-type]
+
+
+def test_the_log_interval_is_undefined_when_everyone_converts_in_both_groups() -> None:
+    result = lift(10, 10, 10, 10)
+    assert result.difference_interval.low == pytest.approx(-0.2775, abs=1e-4)
+    interval = result.relative_interval
+    assert isinstance(interval.low, Undefined)
+    assert interval.low.reason == "the log method needs a group where not everyone converted"
+    assert isinstance(interval.high, Undefined)

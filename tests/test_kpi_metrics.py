@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alliance import Money, kpi
-from alliance.errors import CurrencyMismatch
+from alliance.errors import CurrencyMismatch, FloatNotAllowed
 from alliance.kpi._metrics import (
     aov,
     approval_rate,
@@ -139,7 +139,7 @@ def test_funnel_step_and_overall_conversion() -> None:
     assert [s.overall_rate for s in steps] == [1.0, 0.4, 0.1, 0.025]
     empty = funnel({"visit": 0, "order": 0})
     assert isinstance(empty[0].step_rate, kpi.Undefined)
-    assert empty[1].step_rate.reason == "no one at order"  # type: ignore[attr-defined]
+    assert empty[1].step_rate.reason == "no one at visit"  # type: ignore[attr-defined]
     assert empty[1].overall_rate.reason == "no one entered"  # type: ignore[attr-defined]
 
 
@@ -172,6 +172,27 @@ def test_bad_inputs_fail_in_domain_words() -> None:
         funnel({"visit": 10, "order": 11})
     with pytest.raises(ValueError, match="a count is a whole number"):
         funnel({"visit": -1})
+    # Counts are whole, non-negative numbers; money arrays are whole minor units.
+    with pytest.raises(TypeError, match="a count is a whole number"):
+        aov(usd("100.00"), 2.5)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="a count is a whole number"):
+        aov(usd("100.00"), True)
+    with pytest.raises(FloatNotAllowed, match="whole minor units"):
+        aov(np.array([100.7, 99.9]), np.array([1, 1]))
+    with pytest.raises(TypeError, match="counts are whole numbers"):
+        aov(np.array([100]), np.array([1.5]))
+    with pytest.raises(FloatNotAllowed, match="not floats"):
+        gmv([0.1, 0.2])
+    with pytest.raises(FloatNotAllowed, match="whole minor units"):
+        gmv(np.array([0.1, 0.2]))
+    with pytest.raises(ValueError, match="counts must not be negative"):
+        conversion_rate(-3, 10)
+    with pytest.raises(ValueError, match="counts must not be negative"):
+        epc(np.array([10, 20]), np.array([5, -1]))
+    with pytest.raises(TypeError, match="a count is a number"):
+        conversion_rate("3", 10)
+    with pytest.raises(TypeError, match="numbers or Money"):
+        roas("10", 2)
 
 
 RATIOS = [conversion_rate, epc, epc_100, revenue_epc, cost_of_sale, roas, reversal_rate, roi]

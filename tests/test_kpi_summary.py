@@ -202,9 +202,78 @@ def test_money_in_several_currencies_is_converted_at_each_order_time() -> None:
           "amount": "5.00", "currency": "EUR"}]
     )  # fmt: skip
     result = kpi.summary(orders=orders, reversals=reversals, currency="USD", fx=fx)
-    # 10.01 EUR = 12.5125 USD -> 12.51; half of it reversed: 12.51 * 500 / 1001 = 6.2487… -> 6.25
+    # 10.01 EUR = 12.5125 USD -> 12.51; the 5.00 EUR reversed is 6.25 USD, converted once.
     assert result["revenue"].tolist() == [1000 + 1251]
     assert result["reversed"].tolist() == [625]
+
+
+def test_reversed_money_is_converted_once_at_its_order_time() -> None:
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    fx = al.FxRates.from_records([{"base": "EUR", "quote": "USD", "rate": "1.25", "as_of": at}])
+    orders = al.Orders.from_records(
+        [
+            {"order_id": "a", "ts": "2026-10-01T00:00:00Z", "amount": "0.03", "currency": "EUR"},
+            {"order_id": "z", "ts": "2026-10-01T00:00:00Z", "amount": "0.00", "currency": "EUR"},
+        ]
+    )
+    reversals = al.Reversals.from_records(
+        [{"reversal_id": "r", "order_id": "a", "ts": "2026-10-02T00:00:00Z", "kind": "refund",
+          "amount": "0.02", "currency": "EUR"},
+         {"reversal_id": "q", "order_id": "z", "ts": "2026-10-02T00:00:00Z", "kind": "refund"}]
+    )  # fmt: skip
+    result = kpi.summary(orders=orders, reversals=reversals, currency="USD", fx=fx)
+    # 0.03 EUR = 0.0375 -> 0.04 USD; 0.02 EUR = 0.025 -> 0.02 USD (half to even), not 0.03,
+    # which a share of the converted order (0.04 * 2 / 3 = 0.0267) would give.
+    assert result["revenue"].tolist() == [4]
+    assert result["reversed"].tolist() == [2]
+    assert result["reversal_rate"].tolist() == [1.0]  # both orders have a reversal
+
+
+def test_a_reversal_must_be_in_its_order_currency_and_a_line_needs_its_amount() -> None:
+    orders = al.Orders.from_records(
+        [{"order_id": "o1", "ts": "2026-10-01T00:00:00Z", "amount": "100.00", "currency": "USD"}]
+    )
+    in_yen = al.Reversals.from_records(
+        [{"reversal_id": "r1", "order_id": "o1", "ts": "2026-10-02T00:00:00Z", "kind": "refund",
+          "amount": "1000", "currency": "JPY"}]
+    )  # fmt: skip
+    with pytest.raises(CurrencyMismatch, match="reversal r1 is in JPY but its order is in USD"):
+        kpi.summary(orders=orders, reversals=in_yen)
+    a_line = al.Reversals.from_records(
+        [{"reversal_id": "r2", "order_id": "o1", "line_id": "L2", "ts": "2026-10-02T00:00:00Z",
+          "kind": "refund"}]
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="reversals r2 reverse an order line in full"):
+        kpi.summary(orders=orders, reversals=a_line)
+
+
+def test_commissions_of_unknown_orders_are_counted_whatever_the_keys() -> None:
+    clicks, orders, _ = _programme()
+    commissions = cm.compute(orders, _book())
+    known = orders.take([0, 1])  # o1 and o2 only: the commissions of o3 and o4 are unknown
+    for keys in (["partner_id"], ["partner_id", "country"], []):
+        result = kpi.summary(orders=known, commissions=commissions, by=keys)
+        assert result.unmatched == {"commissions": 2}
+        assert int(result["commission"].sum()) == 1500  # 10% of 100.00 + 50.00
+    # Without orders there is nothing to match them with: by partner and time, all count.
+    alone = kpi.summary(clicks=clicks, commissions=commissions, by=["partner_id"])
+    assert alone.unmatched == {"commissions": 0}
+    assert int(alone["commission"].sum()) == 2000
+
+
+def test_metrics_that_need_an_input_not_given_are_nan() -> None:
+    clicks, orders, _ = _programme()
+    no_commissions = kpi.summary(orders=orders, clicks=clicks, by=[])
+    assert no_commissions["commission"].tolist() == [0]
+    for metric in ("epc", "epc_100", "cost_of_sale", "roas"):
+        assert math.isnan(no_commissions[metric][0])
+    assert no_commissions["conversion_rate"].tolist() == [0.8]  # 4 orders / 5 clicks
+    no_clicks = kpi.summary(orders=orders, by=[])
+    assert math.isnan(no_clicks["conversion_rate"][0])
+    assert no_clicks["aov"].tolist() == [5000.0]  # 200.00 / 4
+    no_orders = kpi.summary(clicks=clicks, by=[])
+    assert math.isnan(no_orders["aov"][0])
+    assert math.isnan(no_orders["revenue_epc"][0])
 
 
 def _random_programme(seed: int) -> tuple[al.Clicks, al.Orders]:
@@ -243,9 +312,47 @@ def _random_programme(seed: int) -> tuple[al.Clicks, al.Orders]:
 def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
     clicks, orders = _random_programme(seed)
     tz = "America/Sao_Paulo"
-    result = kpi.summary(orders=orders, clicks=clicks, by=["partner_id", "country", "month"], tz=tz)
+    rng = np.random.default_rng(seed + 100)
+    reversed_rows = rng.choice(len(orders), size=60, replace=True)  # some orders twice
+    reversals = al.Reversals.from_records(
+        [
+            {
+                "reversal_id": f"r{i}",
+                "order_id": orders["order_id"][int(row)],
+                "ts": "2026-12-01T00:00:00Z",
+                "kind": "refund",
+                **(
+                    {}
+                    if i % 4 == 0  # in full
+                    else {
+                        "amount": f"{int(rng.integers(1, 40_000)) / 100:.2f}",  # may pass the order
+                        "currency": "USD",
+                    }
+                ),
+            }
+            for i, row in enumerate(reversed_rows)
+        ]
+    )
+    result = kpi.summary(
+        orders=orders,
+        clicks=clicks,
+        reversals=reversals,
+        by=["partner_id", "country", "month"],
+        tz=tz,
+    )
     c = clicks.to_pandas()
     o = orders.to_pandas()
+    r = reversals.to_pandas()
+    r["minor"] = r["amount"].map(lambda amount: None if amount is None else int(amount * 100))
+    cents = o["amount"].map(lambda amount: int(amount * 100))
+    whole = dict(zip(o["order_id"], cents, strict=True))
+    r["minor"] = [
+        whole[i] if m is None or m != m else m  # no amount: the order in full
+        for i, m in zip(r["order_id"], r["minor"], strict=True)
+    ]
+    per_order = r.groupby("order_id")["minor"].sum()
+    o["reversed"] = [min(per_order.get(i, 0), whole[i]) for i in o["order_id"]]
+    o["was_reversed"] = o["order_id"].isin(per_order.index).astype(int)
 
     def month(frame: Any) -> Any:
         return pd.to_datetime(frame["ts"], utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m")
@@ -267,6 +374,8 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
             o.groupby(keys).agg(
                 orders=("order_id", "size"),
                 revenue=("minor", "sum"),
+                reversed=("reversed", "sum"),
+                reversed_orders=("was_reversed", "sum"),
                 new=("new", "sum"),
                 said=("said", "sum"),
             ),
@@ -282,6 +391,11 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
     assert got["clicks"].tolist() == expected["clicks"].astype(int).tolist()
     assert got["orders"].tolist() == expected["orders"].astype(int).tolist()
     assert got["revenue"].tolist() == expected["revenue"].astype(int).tolist()
+    assert got["reversed"].tolist() == expected["reversed"].astype(int).tolist()
+    assert (got["net_revenue"] == got["revenue"] - got["reversed"]).all()
+    assert expected["reversed"].sum() > 0
+    rate = expected["reversed_orders"] / expected["orders"].where(expected["orders"] > 0)
+    assert np.allclose(got["reversal_rate"], rate, equal_nan=True)
     cr = expected["orders"] / expected["clicks"].where(expected["clicks"] > 0)
     assert np.allclose(got["conversion_rate"], cr, equal_nan=True)
     share = expected["new"] / expected["said"].where(expected["said"] > 0)

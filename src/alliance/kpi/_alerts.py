@@ -427,12 +427,18 @@ def change_alerts(
     return Alerts(name, "change", tuple(alerts), tuple(skipped), checked)
 
 
-def _baseline(values: FloatArray, warmup: int, target: Any, sigma: Any) -> tuple[float, float]:
-    """The in-control mean and standard deviation: given, or from the first `warmup` values."""
+def _given(target: Any, sigma: Any) -> tuple[float | None, float | None]:
+    """The in-control mean and standard deviation the caller gave, checked (None if not)."""
     mean = None if target is None else _number(target, "target")
     spread = None if sigma is None else _number(sigma, "sigma")
     if spread is not None and not spread > 0:
         raise ValueError(f"sigma={sigma} must be > 0")
+    return mean, spread
+
+
+def _baseline(values: FloatArray, warmup: int, target: Any, sigma: Any) -> tuple[float, float]:
+    """The in-control mean and standard deviation: given, or from the first `warmup` values."""
+    mean, spread = _given(target, sigma)
     if mean is None or spread is None:
         window = values[:warmup]
         present = window[~np.isnan(window)]
@@ -559,9 +565,10 @@ def ewma_alerts(
     start = _whole(warmup, "warmup", 0)
     given = _series(series)
     values = given.values
-    mean, spread = _baseline(values, start, target, sigma)
-    if values.size <= start:
+    _given(target, sigma)
+    if values.size <= start:  # nothing past the warm-up to check
         return Alerts(name, "ewma", (), (), 0)
+    mean, spread = _baseline(values, start, target, sigma)
     statistic, upper, _ = ewma(values[start:], target=mean, sigma=spread, lam=lam, L=width)
     lower = 2 * mean - upper
     checks: _Checks = (("above", statistic, upper), ("below", statistic, lower))
@@ -630,9 +637,10 @@ def cusum_alerts(
     start = _whole(warmup, "warmup", 0)
     given = _series(series)
     values = given.values
-    mean, spread = _baseline(values, start, target, sigma)
-    if values.size <= start:
+    _given(target, sigma)
+    if values.size <= start:  # nothing past the warm-up to check
         return Alerts(name, "cusum", (), (), 0)
+    mean, spread = _baseline(values, start, target, sigma)
     rest = values[start:]
     upper, _ = cusum(rest, target=mean, sigma=spread, k=allowance, h=interval)
     lower, _ = cusum(-rest, target=-mean, sigma=spread, k=allowance, h=interval)

@@ -356,8 +356,12 @@ def _katz(a: int, n1: int, c: int, n2: int, z: float, level: float) -> Interval:
     if a == 0 or c == 0:
         reason = "the log method needs a conversion in each group"
         return Interval(Undefined(reason), Undefined(reason), level, "katz log")
+    variance = 1 / a - 1 / n1 + 1 / c - 1 / n2
+    if variance <= 0:  # every one converted in both groups: the log method has no spread
+        reason = "the log method needs a group where not everyone converted"
+        return Interval(Undefined(reason), Undefined(reason), level, "katz log")
     log_ratio = math.log((a / n1) / (c / n2))
-    spread = z * math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+    spread = z * math.sqrt(variance)
     return Interval(
         math.exp(log_ratio - spread) - 1, math.exp(log_ratio + spread) - 1, level, "katz log"
     )

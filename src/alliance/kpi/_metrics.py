@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from alliance._kernels import decimal_to_ratio, round_quotient
 from alliance._money import Money
-from alliance.errors import CurrencyMismatch
+from alliance.errors import CurrencyMismatch, FloatNotAllowed
 from alliance.kpi._ratio import Undefined, ratio, ratios
 
 __all__ = [
@@ -55,6 +55,8 @@ def _scalar(value: Any) -> bool:
 
 def _plain(value: Any, currency: list[str]) -> Any:
     """A Money's amount (its currency noted, and checked against the others), else the value."""
+    if isinstance(value, str | bool | np.bool_):
+        raise TypeError(f"a metric takes numbers or Money, got {value!r}")
     if isinstance(value, Money):
         if currency and currency[0] != value.currency:
             raise CurrencyMismatch(
@@ -64,6 +66,15 @@ def _plain(value: Any, currency: list[str]) -> Any:
         currency[:1] = [value.currency]
         return value.amount
     return value
+
+
+def _counts(*values: Any) -> None:
+    """Refuse negative counts (clicks, orders, customers), one value or arrays of them."""
+    for value in values:
+        if isinstance(value, str | bool | np.bool_ | Money):
+            raise TypeError(f"a count is a number, got {value!r}")
+        if np.any(np.asarray(value, dtype=np.float64) < 0):
+            raise ValueError(f"counts must not be negative, got {value!r}")
 
 
 def _divide(numerator: Any, denominator: Any, reason: str, scale: float = 1.0) -> Any:
@@ -81,6 +92,8 @@ def _money_per(amount: Any, count: Any, reason: str) -> Any:
     if isinstance(amount, Money):
         if not _scalar(count):
             raise TypeError("a Money amount is divided by one count; pass arrays for arrays")
+        if isinstance(count, bool | np.bool_) or not isinstance(count, int | np.integer):
+            raise TypeError(f"a count is a whole number, got {count!r}")
         if count == 0:
             return Undefined(reason)
         if count < 0:
@@ -91,9 +104,14 @@ def _money_per(amount: Any, count: Any, reason: str) -> Any:
         return Money.from_minor(int(minor), amount.currency)
     if _scalar(amount) and _scalar(count):
         raise TypeError(f"{reason.split()[-1]} money per unit needs a Money amount or arrays")
-    top = np.asarray(amount, dtype=np.int64)
-    bottom = np.asarray(count, dtype=np.int64)
-    top, bottom = np.broadcast_arrays(top, bottom)
+    top, bottom = np.asarray(amount), np.asarray(count)
+    if top.dtype.kind not in "iu":
+        raise FloatNotAllowed(
+            f"money arrays are whole minor units (integers), got dtype {top.dtype}"
+        )
+    if bottom.dtype.kind not in "iu":
+        raise TypeError(f"counts are whole numbers, got dtype {bottom.dtype}")
+    top, bottom = np.broadcast_arrays(top.astype(np.int64), bottom.astype(np.int64))
     if (bottom < 0).any():
         raise ValueError("counts must not be negative")
     out = np.full(top.shape, np.nan)
@@ -122,6 +140,7 @@ def conversion_rate(conversions: Any, clicks: Any) -> Any:
         >>> conversion_rate([3, 1], [120, 0]).tolist()
         [0.025, nan]
     """
+    _counts(conversions, clicks)
     return _divide(conversions, clicks, "no clicks")
 
 
@@ -140,6 +159,7 @@ def epc(commission: Any, clicks: Any) -> Any:
         >>> epc(Money("12.50", "USD"), 250)
         0.05
     """
+    _counts(clicks)
     return _divide(commission, clicks, "no clicks")
 
 
@@ -155,6 +175,7 @@ def epc_100(commission: Any, clicks: Any) -> Any:
         >>> epc_100(Money("12.50", "USD"), 250)
         5.0
     """
+    _counts(clicks)
     return _divide(commission, clicks, "no clicks", 100.0)
 
 
@@ -172,6 +193,7 @@ def revenue_epc(revenue: Any, clicks: Any) -> Any:
         >>> revenue_epc(500, 250)
         2.0
     """
+    _counts(clicks)
     return _divide(revenue, clicks, "no clicks")
 
 
@@ -192,6 +214,8 @@ def gmv(amounts: Iterable[Money] | npt.ArrayLike) -> Any:
         1550
     """
     if isinstance(amounts, np.ndarray):
+        if amounts.dtype.kind not in "iu":
+            raise FloatNotAllowed(f"gmv sums whole minor units, got dtype {amounts.dtype}")
         return amounts.sum()
     items: list[Any] = list(amounts)  # type: ignore[arg-type]
     if items and all(isinstance(item, Money) for item in items):
@@ -201,6 +225,8 @@ def gmv(amounts: Iterable[Money] | npt.ArrayLike) -> Any:
         return total
     if any(isinstance(item, Money) for item in items):
         raise TypeError("gmv takes Money only or numbers only, not a mix")
+    if any(isinstance(item, float | np.floating) for item in items):
+        raise FloatNotAllowed("gmv sums Money or whole minor units, not floats")
     return np.asarray(items).sum() if items else 0
 
 
@@ -369,6 +395,7 @@ def approval_rate(approved: Any, decided: Any) -> Any:
         >>> approval_rate(45, 50)
         0.9
     """
+    _counts(approved, decided)
     return _divide(approved, decided, "nothing decided")
 
 
@@ -385,6 +412,7 @@ def new_customer_share(new_orders: Any, orders: Any) -> Any:
         >>> new_customer_share(12, 48)
         0.25
     """
+    _counts(new_orders, orders)
     return _divide(new_orders, orders, "no orders")
 
 
@@ -403,6 +431,7 @@ def repeat_purchase_rate(repeat_customers: Any, customers: Any) -> Any:
         >>> repeat_purchase_rate(30, 120)
         0.25
     """
+    _counts(repeat_customers, customers)
     return _divide(repeat_customers, customers, "no customers")
 
 
@@ -438,6 +467,7 @@ def funnel(steps: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[FunnelS
         raise ValueError("a funnel needs at least one step")
     out: list[FunnelStep] = []
     first = previous = None
+    previous_name = ""
     for name, count in pairs:
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ValueError(f"funnel step {name!r}: a count is a whole number >= 0, got {count!r}")
@@ -449,9 +479,10 @@ def funnel(steps: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[FunnelS
         count = int(count)
         if first is None:
             first = count
-        step_rate = ratio(count, previous if previous is not None else count, f"no one at {name}")
+        before = previous_name if previous is not None else name
+        step_rate = ratio(count, previous if previous is not None else count, f"no one at {before}")
         out.append(FunnelStep(str(name), count, step_rate, ratio(count, first, "no one entered")))
-        previous = count
+        previous, previous_name = count, str(name)
     return out
 
 

@@ -22,7 +22,6 @@ from alliance._columns import factorize
 from alliance._currency import currency as lookup_currency
 from alliance._frames import optional_import
 from alliance._fx import FxRates
-from alliance._kernels import round_quotient
 from alliance._periods import PeriodKind, period_index, to_micros
 from alliance._tables import Clicks, Orders, Reversals
 from alliance.commission import CommissionTable
@@ -67,12 +66,21 @@ METRICS: Mapping[str, str] = {
 }
 
 
+#: The ratio metrics that need each input: NaN in a summary made without it.
+_NEEDS: Mapping[str, tuple[str, ...]] = {
+    "clicks": ("conversion_rate", "epc", "epc_100", "revenue_epc"),
+    "orders": ("revenue_epc", "aov", "cost_of_sale", "roas", "reversal_rate", "new_customer_share"),
+    "commissions": ("epc", "epc_100", "cost_of_sale", "roas"),
+}
+
+
 @dataclass(frozen=True)
 class Summary:
     """Metrics per group: the key columns, then `METRICS`, one row per group in key order.
 
     Money columns are int64 minor units of ``currency``; ratios are float64, NaN where the
-    denominator is zero (see `alliance.kpi.Undefined` for the scalar form).
+    denominator is zero (see `alliance.kpi.Undefined` for the scalar form) and where an input
+    they need was not given (no ``commissions``: no EPC, cost of sale or ROAS).
 
     Attributes:
         by: The key columns.
@@ -242,6 +250,11 @@ def summary(
         small_sample=(n_clicks < min_clicks if clicks is not None else np.zeros(groups, bool))
         | (n_orders < min_orders if orders is not None else np.zeros(groups, bool)),
     )
+    # A table not given was not measured: its counts read 0, but what needs it is NaN.
+    for name, table in (("clicks", clicks), ("orders", orders), ("commissions", commissions)):
+        if table is None:
+            for metric in _NEEDS[name]:
+                columns[metric] = np.full(groups, np.nan)
     return Summary(keys, code.name, columns, unmatched)
 
 
@@ -396,7 +409,7 @@ class _Money:
         self.fx = fx
         self.exponent = lookup_currency(self.name).exponent if self.name is not None else 0
 
-    def _convert(
+    def convert(
         self, amounts: IntArray, codes: IntArray, names: list[str], ts: IntArray
     ) -> IntArray:
         """Amounts in the reporting currency; ``codes`` index each row's currency in ``names``."""
@@ -413,15 +426,13 @@ class _Money:
         if orders is None:
             return np.empty(0, dtype=np.int64)
         codes, names = orders.codes("currency")
-        return self._convert(
-            orders["amount"][rows], codes[rows], names.tolist(), orders["ts"][rows]
-        )
+        return self.convert(orders["amount"][rows], codes[rows], names.tolist(), orders["ts"][rows])
 
     def commission_amounts(self, commissions: CommissionTable | None, rows: Any) -> IntArray:
         if commissions is None:
             return np.empty(0, dtype=np.int64)
         codes, names = _hashed(np.asarray(commissions["currency"], dtype=object)[rows])
-        return self._convert(
+        return self.convert(
             np.asarray(commissions["commission"], dtype=np.int64)[rows],
             codes,
             [str(name) for name in names],
@@ -453,17 +464,20 @@ def _commission_labels(
         inside = (ts >= start) & (ts < end)
     source = np.asarray(commissions["source"]).astype(str)
     ids = np.asarray(commissions["order_id"], dtype=object)
+    per_click = source == "click"
     via_order = np.full(ts.size, -1, dtype=np.int64)
     via_click = np.full(ts.size, -1, dtype=np.int64)
-    matched = np.ones(ts.size, dtype=bool)
-    if set(keys) - {"partner_id", *PERIODS}:  # keys only the order (or click) knows
-        if orders is not None:
-            via_order = _row_of(np.asarray(orders["order_id"], dtype=object), ids)
-        if clicks is not None:
-            via_click = _row_of(np.asarray(clicks["click_id"], dtype=object), ids)
-        via_order[source == "click"] = -1
-        via_click[source != "click"] = -1
-        matched = (via_order >= 0) | (via_click >= 0)
+    if orders is not None:
+        via_order = _row_of(np.asarray(orders["order_id"], dtype=object), ids)
+    if clicks is not None:
+        via_click = _row_of(np.asarray(clicks["click_id"], dtype=object), ids)
+    via_order[per_click] = -1
+    via_click[~per_click] = -1
+    # A row must be found in its table when that table is given; when it is not, the row
+    # counts if the keys need nothing but the row itself (its partner and time).
+    given = np.where(per_click, clicks is not None, orders is not None)
+    own_keys_only = not set(keys) - {"partner_id", *PERIODS}
+    matched = np.where(given, (via_order >= 0) | (via_click >= 0), own_keys_only)
     kept = np.flatnonzero(inside & matched)
     missed = int((inside & ~matched).sum())
     labels: list[Keyed] = []
@@ -520,25 +534,41 @@ def _reversed(
         return amount, count
     hit = np.flatnonzero(found >= 0)
     position = found[hit]
-    rows = np.asarray(order_rows)[position]
-    full = orders["amount"][rows]
+    order_rows = np.asarray(order_rows)
+    rows = order_rows[position]
     given = ~reversals.missing("amount")[hit]
-    part = np.where(given, reversals["amount"][hit], full)
-    # Per order: what its reversals add up to, never more than the order itself.
-    per_order = np.zeros(len(order_rows), dtype=np.int64)
+    ids = np.asarray(reversals["reversal_id"], dtype=object)
+    if "line_id" in reversals:
+        whole_line = ~reversals.missing("line_id")[hit] & ~given
+        if whole_line.any():
+            named = ", ".join(ids[hit[whole_line]][:5].tolist())
+            raise ValueError(
+                f"reversals {named} reverse an order line in full, and summary does not read "
+                "order lines: give these reversals their amounts"
+            )
+    if given.any():
+        theirs = np.asarray(reversals["currency"], dtype=object)[hit[given]]
+        ours = np.asarray(orders["currency"], dtype=object)[rows[given]]
+        differ = theirs != ours
+        if differ.any():
+            first = int(np.flatnonzero(differ)[0])
+            raise CurrencyMismatch(
+                f"reversal {ids[hit[given]][first]} is in {theirs[first]} but its order is in "
+                f"{ours[first]}: a reversal is in its order's currency"
+            )
+    part = np.where(given, reversals["amount"][hit], orders["amount"][rows])
+    # Per order: what its reversals add up to, never more than the order itself; converted
+    # once, at the order's time, as the order's amount is.
+    per_order = np.zeros(order_rows.size, dtype=np.int64)
     np.add.at(per_order, position, part)
     touched = np.flatnonzero(per_order > 0)
-    capped = np.minimum(per_order[touched], orders["amount"][np.asarray(order_rows)[touched]])
-    converted = code.order_amounts(orders, np.asarray(order_rows)[touched])
-    whole = orders["amount"][np.asarray(order_rows)[touched]]
-    if code.fx is None:
-        share = capped
-    else:  # reversed money converts at the order's rate: that share of the converted amount
-        share = round_quotient(
-            converted.astype(object) * capped.astype(object), whole.astype(object), "half_even"
-        ).astype(np.int64)
+    capped = np.minimum(per_order[touched], orders["amount"][order_rows[touched]])
+    codes, names = orders.codes("currency")
+    share = code.convert(
+        capped, codes[order_rows[touched]], names.tolist(), orders["ts"][order_rows[touched]]
+    )
     np.add.at(amount, order_group[touched], share)
-    reversed_any = np.zeros(len(order_rows), dtype=bool)
+    reversed_any = np.zeros(order_rows.size, dtype=bool)
     reversed_any[position] = True
     np.add.at(count, order_group[np.flatnonzero(reversed_any)], 1)
     return amount, count
