@@ -333,9 +333,11 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
             for i, row in enumerate(reversed_rows)
         ]
     )
+    commissions = cm.compute(orders, _book())
     result = kpi.summary(
         orders=orders,
         clicks=clicks,
+        commissions=commissions,
         reversals=reversals,
         by=["partner_id", "country", "month"],
         tz=tz,
@@ -365,6 +367,14 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
         said=o["is_new_customer"].map(lambda v: 0.0 if v is None or v is pd.NA else 1.0),
     ).fillna({"partner_id": "~", "country": "~"})
     keys = ["partner_id", "country", "month"]
+    # Commission rows: their own partner and time, the order's country.
+    paid = pd.DataFrame(
+        {
+            "order_id": commissions["order_id"],
+            "partner_id": commissions["partner_id"],
+            "cents": np.asarray(commissions["commission"], dtype=np.int64),
+        }
+    ).merge(o[["order_id", "country", "month"]], on="order_id")
     expected = (
         c.groupby(keys)
         .size()
@@ -381,6 +391,7 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
             ),
             how="outer",
         )
+        .join(paid.groupby(keys).agg(commission=("cents", "sum")), how="outer")
         .fillna(0)
         .sort_index()
     )
@@ -392,6 +403,12 @@ def test_grouped_summary_equals_pandas_on_random_data(seed: int) -> None:
     assert got["orders"].tolist() == expected["orders"].astype(int).tolist()
     assert got["revenue"].tolist() == expected["revenue"].astype(int).tolist()
     assert got["reversed"].tolist() == expected["reversed"].astype(int).tolist()
+    assert got["commission"].tolist() == expected["commission"].astype(int).tolist()
+    assert expected["commission"].sum() > 0
+    epc = expected["commission"] / 100 / expected["clicks"].where(expected["clicks"] > 0)
+    assert np.allclose(got["epc"], epc, equal_nan=True)
+    roas = expected["revenue"] / expected["commission"].where(expected["commission"] > 0)
+    assert np.allclose(got["roas"], roas, equal_nan=True)
     assert (got["net_revenue"] == got["revenue"] - got["reversed"]).all()
     assert expected["reversed"].sum() > 0
     rate = expected["reversed_orders"] / expected["orders"].where(expected["orders"] > 0)
