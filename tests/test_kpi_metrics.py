@@ -18,6 +18,7 @@ from alliance.kpi._metrics import (
     aov,
     approval_rate,
     cac,
+    commission_cost,
     conversion_rate,
     cost_of_sale,
     cpa,
@@ -67,6 +68,10 @@ def test_money_metrics_by_hand() -> None:
     assert gmv([usd("10.00"), usd("5.50"), usd("0.25")]) == usd("15.75")
     assert gmv(np.array([1000, 550, 25])) == 1575
     assert gmv([]) == 0
+    assert commission_cost([usd("8.00"), usd("2.40")]) == usd("10.40")
+    assert commission_cost(np.array([800, 240])) == 1040
+    with pytest.raises(FloatNotAllowed, match="commission_cost sums Money"):
+        commission_cost([8.0])
     assert net_revenue(usd("630.00"), usd("45.00")) == usd("585.00")
     assert net_revenue(np.array([63000]), np.array([4500])).tolist() == [58500]
     assert aov(usd("630.00"), 7) == usd("90.00")

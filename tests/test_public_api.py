@@ -201,6 +201,7 @@ PUBLIC = {
         "cac",
         "change_alerts",
         "cohorts",
+        "commission_cost",
         "contribution",
         "conversion_rate",
         "cost_of_sale",

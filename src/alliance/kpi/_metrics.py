@@ -27,6 +27,7 @@ __all__ = [
     "aov",
     "approval_rate",
     "cac",
+    "commission_cost",
     "conversion_rate",
     "cost_of_sale",
     "cpa",
@@ -200,6 +201,25 @@ def revenue_epc(revenue: Any, clicks: Any) -> Any:
 # -- money -------------------------------------------------------------------------------------
 
 
+def _money_sum(amounts: Iterable[Money] | npt.ArrayLike, metric: str) -> Any:
+    """Money in one currency summed to `Money`, or whole minor units to their sum."""
+    if isinstance(amounts, np.ndarray):
+        if amounts.dtype.kind not in "iu":
+            raise FloatNotAllowed(f"{metric} sums whole minor units, got dtype {amounts.dtype}")
+        return amounts.sum()
+    items: list[Any] = list(amounts)  # type: ignore[arg-type]
+    if items and all(isinstance(item, Money) for item in items):
+        total: Money = items[0]
+        for item in items[1:]:
+            total = total + item  # CurrencyMismatch names both currencies
+        return total
+    if any(isinstance(item, Money) for item in items):
+        raise TypeError(f"{metric} takes Money only or numbers only, not a mix")
+    if any(isinstance(item, float | np.floating) for item in items):
+        raise FloatNotAllowed(f"{metric} sums Money or whole minor units, not floats")
+    return np.asarray(items).sum() if items else 0
+
+
 def gmv(amounts: Iterable[Money] | npt.ArrayLike) -> Any:
     """Gross merchandise value: the sum of order amounts, before reversals.
 
@@ -213,21 +233,21 @@ def gmv(amounts: Iterable[Money] | npt.ArrayLike) -> Any:
         >>> int(gmv([1000, 550]))
         1550
     """
-    if isinstance(amounts, np.ndarray):
-        if amounts.dtype.kind not in "iu":
-            raise FloatNotAllowed(f"gmv sums whole minor units, got dtype {amounts.dtype}")
-        return amounts.sum()
-    items: list[Any] = list(amounts)  # type: ignore[arg-type]
-    if items and all(isinstance(item, Money) for item in items):
-        total: Money = items[0]
-        for item in items[1:]:
-            total = total + item  # CurrencyMismatch names both currencies
-        return total
-    if any(isinstance(item, Money) for item in items):
-        raise TypeError("gmv takes Money only or numbers only, not a mix")
-    if any(isinstance(item, float | np.floating) for item in items):
-        raise FloatNotAllowed("gmv sums Money or whole minor units, not floats")
-    return np.asarray(items).sum() if items else 0
+    return _money_sum(amounts, "gmv")
+
+
+def commission_cost(commissions: Iterable[Money] | npt.ArrayLike) -> Any:
+    """Commission cost: the sum of the commissions earned, pending and approved.
+
+    Before reversals void or claw any back (what `settlement` pays is net of those). Summed
+    as `gmv` sums: `Money` in one currency, or whole minor units.
+
+    Examples:
+        >>> from alliance import Money
+        >>> commission_cost([Money("8.00", "USD"), Money("2.40", "USD")])
+        Money('10.40', 'USD')
+    """
+    return _money_sum(commissions, "commission_cost")
 
 
 @overload
