@@ -24,12 +24,11 @@ import numpy.typing as npt
 from alliance.kpi._clv_checks import (
     Unit,
     check_horizon,
-    check_unit,
     checked_rfm,
     hyp2f1,
     scipy_special,
 )
-from alliance.kpi._clv_fit import FitInfo, Model, Observations, maximise, observations_of
+from alliance.kpi._clv_fit import FitInfo, Observations, PurchaseModel, maximise, observations_of
 from alliance.kpi._rfm import RFMSummary
 
 __all__ = ["BetaGeo"]
@@ -41,7 +40,7 @@ _NEAR_ONE = 1e-6
 
 
 @dataclass(frozen=True, repr=False)
-class BetaGeo(Model):
+class BetaGeo(PurchaseModel):
     """A BG/NBD model: purchase rates Gamma(r, alpha), dropout after a purchase Beta(a, b).
 
     Make one with known parameters (``BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426,
@@ -79,13 +78,6 @@ class BetaGeo(Model):
     b: float
     unit: Unit | None = None
     fit_info: FitInfo | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        self._check_parameters()
-        object.__setattr__(self, "unit", check_unit(self.unit, allow_none=True))
-
-    def _described(self) -> str:
-        return f", unit={self.unit!r}" if self.unit else ""
 
     # -- fitting ------------------------------------------------------------------------------
 

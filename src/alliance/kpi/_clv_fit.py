@@ -17,7 +17,13 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from alliance.kpi._clv_checks import check_parameter, check_weights, scipy_optimize
+from alliance.kpi._clv_checks import (
+    Unit,
+    check_parameter,
+    check_unit,
+    check_weights,
+    scipy_optimize,
+)
 from alliance.kpi._rfm import RFMSummary
 
 __all__ = ["FitInfo", "Model", "Observations", "maximise", "observations_of"]
@@ -105,6 +111,22 @@ class Model:
                 f"log-likelihood {self.fit_info.log_likelihood:,.2f}, {state}"
             )
         return f"{type(self).__name__}({shown}{self._described()}{fitted})"
+
+
+class PurchaseModel(Model):
+    """A model of how often customers buy (BG/NBD, Pareto/NBD): parameters and a time unit.
+
+    Subclasses are frozen dataclasses with a ``unit`` field (``"days"``, ``"weeks"`` or None).
+    """
+
+    unit: Unit | None
+
+    def __post_init__(self) -> None:
+        self._check_parameters()
+        object.__setattr__(self, "unit", check_unit(self.unit, allow_none=True))
+
+    def _described(self) -> str:
+        return f", unit={self.unit!r}" if self.unit else ""
 
 
 def observations_of(rfm: Any, weights: npt.ArrayLike | None) -> Observations:

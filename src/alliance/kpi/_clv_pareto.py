@@ -28,12 +28,11 @@ import numpy.typing as npt
 from alliance.kpi._clv_checks import (
     Unit,
     check_horizon,
-    check_unit,
     checked_rfm,
     hyp2f1,
     scipy_special,
 )
-from alliance.kpi._clv_fit import FitInfo, Model, maximise, observations_of
+from alliance.kpi._clv_fit import FitInfo, PurchaseModel, maximise, observations_of
 from alliance.kpi._rfm import RFMSummary
 
 __all__ = ["ParetoNBD"]
@@ -42,7 +41,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, repr=False)
-class ParetoNBD(Model):
+class ParetoNBD(PurchaseModel):
     """A Pareto/NBD model: purchase rates Gamma(r, alpha), dropout rates Gamma(s, beta).
 
     Make one with known parameters or estimate them with `fit`. Times are in the model's
@@ -76,13 +75,6 @@ class ParetoNBD(Model):
     beta: float
     unit: Unit | None = None
     fit_info: FitInfo | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        self._check_parameters()
-        object.__setattr__(self, "unit", check_unit(self.unit, allow_none=True))
-
-    def _described(self) -> str:
-        return f", unit={self.unit!r}" if self.unit else ""
 
     # -- fitting ------------------------------------------------------------------------------
 
