@@ -236,7 +236,10 @@ def test_leaderboard_bars_are_the_ranked_metric_best_first() -> None:
     assert _texts(ax)[:3] == ["55.00", "30.00", "15.00"]
     assert ax.get_title() == "Top 3 partner_id by revenue (USD)"
     assert ax.get_xlabel() == "revenue (USD)"
-    assert _texts(ax)[3] == "Showing 3 of 4 ranked groups; 2 groups with a small sample left out."
+    assert _texts(ax)[3] == (
+        "Showing 3 of 4 ranked groups; "
+        "2 groups with fewer than 2 orders left out."  # min_clicks=0, min_orders=2
+    )
 
 
 def test_leaderboard_leaves_out_groups_without_a_value_and_says_so() -> None:
@@ -247,7 +250,7 @@ def test_leaderboard_leaves_out_groups_without_a_value_and_says_so() -> None:
         "100.0%",
         "60.0%",
         "50.0%",
-        "2 groups with a small sample left out; 1 group without a value left out.",
+        "2 groups with fewer than 2 orders left out; 1 group without a value left out.",
     ]
     assert ax.get_title() == "Top 3 partner_id by conversion rate"
     assert ax.xaxis.get_major_formatter()(0.5, 0) == "50%"

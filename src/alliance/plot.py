@@ -389,7 +389,12 @@ def leaderboard(
     if defined.size > len(kept):
         notes.append(f"showing {len(kept)} of {defined.size} ranked groups")
     if small:
-        notes.append(f"{_groups(small)} with a small sample left out")
+        least = [
+            f"{count} {what}"
+            for count, what in ((summary.min_clicks, "clicks"), (summary.min_orders, "orders"))
+            if count > 0
+        ]
+        notes.append(f"{_groups(small)} with fewer than {' or '.join(least)} left out")
     if undefined:
         notes.append(f"{_groups(undefined)} without a value left out")
     if notes:

@@ -10,7 +10,7 @@ when the inputs hold several.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, TypeAlias, get_args
@@ -88,12 +88,16 @@ class Summary:
         columns: The arrays by name.
         unmatched: Commission and reversal rows whose order (or click) is not in the input:
             counted here, in no group.
+        min_clicks: The clicks under which a group is a ``small_sample``.
+        min_orders: The orders under which a group is a ``small_sample``.
     """
 
     by: tuple[str, ...]
     currency: str | None
     columns: Mapping[str, npt.NDArray[Any]]
     unmatched: Mapping[str, int] = field(default_factory=dict)
+    min_clicks: int = 100
+    min_orders: int = 10
 
     def __len__(self) -> int:
         return int(self.columns["clicks"].size)
@@ -125,9 +129,7 @@ class Summary:
         order = keep[np.argsort(-np.nan_to_num(values[keep], nan=-np.inf), kind="stable")]
         if top is not None:
             order = order[:top]
-        return Summary(
-            self.by, self.currency, {n: v[order] for n, v in self.columns.items()}, self.unmatched
-        )
+        return replace(self, columns={n: v[order] for n, v in self.columns.items()})
 
 
 def summary(
@@ -255,7 +257,7 @@ def summary(
         if table is None:
             for metric in _NEEDS[name]:
                 columns[metric] = np.full(groups, np.nan)
-    return Summary(keys, code.name, columns, unmatched)
+    return Summary(keys, code.name, columns, unmatched, min_clicks, min_orders)
 
 
 # -- windows and labels -------------------------------------------------------------------------
