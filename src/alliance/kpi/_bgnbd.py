@@ -202,10 +202,7 @@ class BetaGeo(PurchaseModel):
             ValueError: A negative or non-finite horizon.
             DataError: Impossible customer values.
         """
-        horizon = check_horizon(t)
-        x, tx, age = checked_rfm(frequency, recency, T)
-        horizon, x, tx, age = np.broadcast_arrays(horizon, x, tx, age)
-        return self._purchases_if_alive(horizon, x, age) * self.p_alive(x, tx, age)
+        return self._conditional_purchases(t, frequency, recency, T)
 
     def expected_purchases_new(self, t: npt.ArrayLike) -> FloatArray:
         """E[X(t)]: expected repeat purchases within ``t`` of a new customer's first purchase.

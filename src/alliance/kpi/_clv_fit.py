@@ -19,9 +19,11 @@ import numpy.typing as npt
 
 from alliance.kpi._clv_checks import (
     Unit,
+    check_horizon,
     check_parameter,
     check_unit,
     check_weights,
+    checked_rfm,
     scipy_optimize,
 )
 from alliance.kpi._rfm import RFMSummary
@@ -127,6 +129,24 @@ class PurchaseModel(Model):
 
     def _described(self) -> str:
         return f", unit={self.unit!r}" if self.unit else ""
+
+    def p_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> FloatArray:
+        """P(alive at T | x, t_x, T) (each model states its formula)."""
+        raise NotImplementedError  # pragma: no cover - every model overrides it
+
+    def _purchases_if_alive(self, t: FloatArray, x: FloatArray, age: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover - every model overrides it
+
+    def _conditional_purchases(
+        self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> FloatArray:
+        """E[Y(t) | x, t_x, T]: purchases expected if alive, times P(alive); arrays broadcast."""
+        horizon = check_horizon(t)
+        x, tx, age = checked_rfm(frequency, recency, T)
+        horizon, x, tx, age = np.broadcast_arrays(horizon, x, tx, age)
+        return self._purchases_if_alive(horizon, x, age) * self.p_alive(x, tx, age)
 
 
 def observations_of(rfm: Any, weights: npt.ArrayLike | None) -> Observations:
